@@ -1,0 +1,231 @@
+"""`graphdex …`: arguments in, the library called, results out. No indexing logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from threading import Event
+from typing import Any
+
+from . import __version__, localdb, runtime
+from .errors import GraphdexError
+from .settings import EXECUTORS, Settings, default_workers
+
+log = logging.getLogger("graphdex")
+
+EPILOG = """\
+environment:
+  NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD, NEO4J_DATABASE   use this Neo4j instead of the managed server
+  GRAPHDEX_EXECUTOR, GRAPHDEX_WORKERS, NEO4J_MAX_CONNECTION_POOL_SIZE, GRAPHDEX_BATCH_SIZE,
+  GRAPHDEX_MAX_FILE_SIZE, GRAPHDEX_SERIAL_THRESHOLD, GRAPHDEX_HOME (data folder, default ~/.local/share/graphdex)
+Options given on the command line override the environment.
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    runtime.watch_gil()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="graphdex: %(levelname)s: %(message)s")
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.handler(args)
+    except GraphdexError as exc:
+        print(f"graphdex: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("graphdex: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphdex",
+        description="Index a source repository into a code graph (Neo4j / ArcadeDB over Bolt) for AI assistants.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"graphdex {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    index = commands.add_parser("index", help="index a repository into the graph",
+                                description="Index the repository at PATH into the code graph and print a summary.")
+    index.add_argument("path", metavar="PATH", help="the repository's root folder")
+    index.add_argument("--name", help="repository id in the graph (default: the folder's name)")
+    _add_parallel_options(index)
+    index.add_argument("--batch-size", type=int, help="rows per UNWIND write (default 1000)")
+    index.add_argument("--max-file-size", help="skip files larger than this, e.g. 1M, 512K (default 1M)")
+    index.add_argument("--dry-run", action="store_true", help="parse and resolve without writing to a graph")
+    index.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    index.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    index.set_defaults(handler=cmd_index)
+
+    db = commands.add_parser("db", help="manage the local graph server (used when NEO4J_URI is unset)")
+    db_commands = db.add_subparsers(title="actions", metavar="ACTION")
+    for name, handler, text in (
+        ("start", cmd_db_start, "start the local server (or report the running one)"),
+        ("stop", cmd_db_stop, "stop the local server"),
+        ("status", cmd_db_status, "is the local server running? where?"),
+        ("install-runtime", cmd_db_install_runtime,
+         "download ArcadeDB's Java runtime and jars (for interpreters without the arcadedb-embedded wheel)"),
+    ):
+        action = db_commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        action.add_argument("--json", action="store_true", help="print JSON on stdout")
+        action.set_defaults(handler=handler)
+
+    info = commands.add_parser("runtime", help="show the Python build, GIL state and executor choice")
+    info.add_argument("--json", action="store_true", help="print JSON on stdout")
+    info.set_defaults(handler=cmd_runtime)
+
+    serve = commands.add_parser("serve", help="run the MCP stdio server")
+    serve.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def _add_parallel_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--executor", choices=EXECUTORS,
+                        help="auto (default): threads on free-threaded Python with the GIL off, else processes; "
+                             "serial below the serial threshold")
+    parser.add_argument("--workers", type=int, help=f"parallel workers (default {default_workers()})")
+    parser.add_argument("--pool-size", type=int, help="Bolt connection pool size, >= workers (default workers+2)")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        executor=getattr(args, "executor", None),
+        workers=getattr(args, "workers", None),
+        pool_size=getattr(args, "pool_size", None),
+        batch_size=getattr(args, "batch_size", None),
+        max_file_size=_parse_size(getattr(args, "max_file_size", None)),
+    )
+
+
+def _parse_size(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    from .settings import _size
+
+    return _size(raw, "--max-file-size")
+
+
+# -- commands ---------------------------------------------------------------------------------------------------
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .pipeline import run
+    from .progress import ProgressBar
+
+    settings = settings_from(args)
+    bar = None if args.no_progress else ProgressBar()
+    cancel = Event()
+    try:
+        summary = run(args.path, settings, repo=args.name, progress=bar, cancel=cancel, dry_run=args.dry_run)
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    finally:
+        if bar:
+            bar.close()
+    data = summary.to_dict()
+    if args.json:
+        print(json.dumps(data, indent=None, sort_keys=False))
+    else:
+        print(format_summary(data))
+    return 0
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    gil = "on" if s["gil_enabled"] else "off"
+    build = "free-threaded" if s["free_threading_build"] else "default (GIL)"
+    lines = [
+        f"graphdex: indexed {s['repo']} ({s['root']}){' [dry run]' if s['dry_run'] else ''}"
+        f"{' [CANCELLED]' if s['cancelled'] else ''}",
+        f"  files     {s['files_indexed']} indexed ({s['files_changed']} changed, {s['files_unchanged']} unchanged,"
+        f" {s['files_deleted']} deleted), {s['files_skipped']} skipped, {s['files_failed']} failed,"
+        f" {s['syntax_errors']} with syntax errors",
+        "  nodes     " + ", ".join(f"{k} {v}" for k, v in s["nodes"].items()),
+        "  rels      " + ", ".join(f"{k} {v}" for k, v in s["relationships"].items()),
+        f"  unresolved calls {s['unresolved_calls']}, bases {s['unresolved_bases']}",
+        "  phases    " + ", ".join(f"{k} {v:.2f}s" for k, v in s["phases"].items()),
+        f"  speed     {s['files_per_second']} files/s (parse), {s['wall_seconds']:.2f}s wall",
+        f"  executor  {s['executor']} x{s['workers']} ({s['executor_reason']}); pool size {s['pool_size']}",
+        f"  python    {build}, GIL {gil}" + (f" (turned on by {s['gil_cause']})" if s["gil_cause"] else ""),
+    ]
+    if s.get("embeddings"):
+        e = s["embeddings"]
+        lines.append("  embedding " + ", ".join(f"{k} {v}" for k, v in e.items()))
+    for item in s["skipped"]:
+        lines.append(f"  skipped   {item['path']}: {item['reason']}")
+    for item in s["failed"]:
+        lines.append(f"  failed    {item['path']}: {item['reason']}")
+    return "\n".join(lines)
+
+
+def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    print(json.dumps(data) if getattr(args, "json", False) else text)
+
+
+def _server_text(info: localdb.ServerInfo) -> str:
+    return (f"running: pid {info.pid}, bolt {info.bolt_uri}, http {info.http_url}, data {info.data_dir}, "
+            f"log {info.log_path}")
+
+
+def _server_dict(info: localdb.ServerInfo | None) -> dict[str, Any]:
+    if info is None:
+        return {"running": False}
+    return {"running": True, "pid": info.pid, "bolt_uri": info.bolt_uri, "http_url": info.http_url,
+            "database": info.database, "data_dir": str(info.data_dir), "log_path": str(info.log_path)}
+
+
+def cmd_db_start(args: argparse.Namespace) -> int:
+    info = localdb.ensure_running(settings_from(args))
+    _print(args, _server_dict(info), _server_text(info))
+    return 0
+
+
+def cmd_db_stop(args: argparse.Namespace) -> int:
+    stopped = localdb.stop(settings_from(args))
+    _print(args, {"stopped": stopped}, "stopped" if stopped else "not running")
+    return 0
+
+
+def cmd_db_status(args: argparse.Namespace) -> int:
+    info = localdb.status(settings_from(args))
+    _print(args, _server_dict(info), _server_text(info) if info else "not running")
+    return 0 if info else 3
+
+
+def cmd_db_install_runtime(args: argparse.Namespace) -> int:
+    path = localdb.install_runtime(settings_from(args).home)
+    _print(args, {"runtime": str(path)}, f"ArcadeDB runtime installed in {path}")
+    return 0
+
+
+def cmd_runtime(args: argparse.Namespace) -> int:
+    report = runtime.report().to_dict()
+    settings = settings_from(args)
+    report.update(default_workers=settings.workers, pool_size=settings.connection_pool_size)
+    text = "\n".join(f"{k:<22} {v}" for k, v in report.items())
+    _print(args, report, text)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    serve: Callable[[], Any]
+    try:
+        from mcp_server.server import main as serve
+    except ImportError as exc:  # pragma: no cover - packaging error
+        raise GraphdexError(f"the MCP server is not available: {exc}") from exc
+    serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""A small progress bar for terminals (stderr), and plain phase lines when stderr is not a terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from .pipeline import Progress
+
+
+class ProgressBar:
+    """Renders pipeline Progress: `parse [#########.........] 412/734 files  180.5 files/s  ETA 2s`."""
+
+    def __init__(self, stream: TextIO = sys.stderr, width: int = 30, interval: float = 0.1) -> None:
+        self.stream, self.width, self.interval = stream, width, interval
+        self.tty = stream.isatty()
+        self.phase = ""
+        self.last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        if p.phase != self.phase:
+            self._end_line()
+            self.phase = p.phase
+            if not self.tty:
+                self.stream.write(f"{p.phase}: {p.message}\n")
+                self.stream.flush()
+        if not self.tty or p.total == 0:
+            return
+        now = time.monotonic()
+        if now - self.last < self.interval and p.done < p.total:
+            return
+        self.last = now
+        self.stream.write("\r" + self.render(p))
+        self.stream.flush()
+
+    def render(self, p: Progress) -> str:
+        filled = int(self.width * p.done / p.total) if p.total else 0
+        bar = "#" * filled + "." * (self.width - filled)
+        text = f"{p.phase:<8} [{bar}] {p.done}/{p.total}"
+        if p.phase == "parse":
+            text += f" files  {p.files_per_second:7.1f} files/s"
+            if p.files_per_second > 0 and p.done < p.total:
+                text += f"  ETA {(p.total - p.done) / p.files_per_second:4.0f}s"
+        return text.ljust(100)[:100]
+
+    def _end_line(self) -> None:
+        if self.tty and self.phase:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        self._end_line()
+        self.phase = ""

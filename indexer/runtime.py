@@ -1,0 +1,115 @@
+"""What this interpreter can do in parallel: a free-threaded build? the GIL on now? turned on by what?
+
+`auto` picks threads only when they really run in parallel (free-threaded build with the GIL off);
+otherwise processes, which parallelise CPU-bound parsing on any build.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import sysconfig
+import threading
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+_GIL_WARNING = re.compile(r"GIL\) has been enabled to load module '([^']+)'")
+_gil_cause: str | None = None
+_lock = threading.Lock()
+
+
+def is_free_threading_available() -> bool:
+    """A free-threaded build (3.13t/3.14t): `Py_GIL_DISABLED == 1`."""
+    return sysconfig.get_config_var("Py_GIL_DISABLED") == 1
+
+
+def is_gil_enabled() -> bool:
+    """Is the GIL on right now? Always True before 3.13 and on default builds."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    return True if check is None else bool(check())
+
+
+def should_use_threads() -> bool:
+    return is_free_threading_available() and not is_gil_enabled()
+
+
+def gil_cause() -> str | None:
+    """Why the GIL is on in a free-threaded build, where Python lets it be known."""
+    if not is_free_threading_available() or not is_gil_enabled():
+        return None
+    if _gil_cause:
+        return _gil_cause
+    xoption = getattr(sys, "_xoptions", {}).get("gil")
+    if xoption == "1":
+        return "-X gil=1"
+    if os.environ.get("PYTHON_GIL") == "1":
+        return "PYTHON_GIL=1"
+    return "an extension module imported before graphdex started watching"
+
+
+def watch_gil() -> None:
+    """Record the module named by CPython's "GIL has been enabled to load module" warning, once it fires."""
+    if not is_free_threading_available():
+        return
+    original = warnings.showwarning
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        global _gil_cause
+        match = _GIL_WARNING.search(str(message))
+        if match:
+            with _lock:
+                _gil_cause = _gil_cause or f"module {match.group(1)!r} (an extension that needs the GIL)"
+        original(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
+
+
+@dataclass(frozen=True)
+class RuntimeReport:
+    python: str
+    implementation: str
+    free_threading_build: bool
+    gil_enabled: bool
+    gil_cause: str | None
+    auto_executor: str
+    auto_reason: str
+    cpu_count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def auto_executor() -> tuple[str, str]:
+    """The executor `auto` means for a large repository here, and why."""
+    if should_use_threads():
+        return "thread", "free-threaded build with the GIL off: threads run Python in parallel"
+    if is_free_threading_available():
+        return "process", f"free-threaded build but the GIL is on ({gil_cause()}): threads would serialise"
+    return "process", "the GIL serialises Python threads on this build; processes parse in parallel"
+
+
+def choose_executor(requested: str, files: int, workers: int, serial_threshold: int) -> tuple[str, str]:
+    """(executor kind, reason) for a run over `files` files to parse."""
+    if requested != "auto":
+        return requested, f"requested --executor {requested}"
+    if workers <= 1:
+        return "serial", "one worker"
+    if files < serial_threshold:
+        return "serial", f"{files} files < serial threshold {serial_threshold}: a pool would cost more than it saves"
+    return auto_executor()
+
+
+def report() -> RuntimeReport:
+    kind, reason = auto_executor()
+    return RuntimeReport(
+        python=sys.version.split()[0],
+        implementation=f"{sys.implementation.name} {sys.version}",
+        free_threading_build=is_free_threading_available(),
+        gil_enabled=is_gil_enabled(),
+        gil_cause=gil_cause(),
+        auto_executor=kind,
+        auto_reason=reason,
+        cpu_count=os.cpu_count() or 1,
+    )

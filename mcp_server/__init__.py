@@ -1,0 +1,1 @@
+"""graphdex's MCP stdio server: a thin face over the indexer library."""
