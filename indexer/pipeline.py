@@ -171,7 +171,7 @@ class _Run:
             self.summary.unresolved_calls = resolution.unresolved_calls
             self.summary.unresolved_bases = resolution.unresolved_bases
         if self.store is None:
-            self._count_facts(facts, resolution.edges)
+            self._count_facts(facts, resolution)
             return
         with self.clock.phase("write"):
             deleted = sorted(set(known) - {f.path for f in found.files})
@@ -271,9 +271,11 @@ class _Run:
         store.remove_orphan_external_modules(self.repo)
         self.report(Progress("write", 3, 3, "done"))
 
-    def _count_facts(self, facts: list[FileFacts], edges: list[Any]) -> None:
+    def _count_facts(self, facts: list[FileFacts], resolution: Any) -> None:
         """Counts for a dry run, from the facts instead of the graph."""
-        nodes: dict[str, int] = {"Repository": 1, "File": len(facts), "Module": len(facts)}
+        edges = resolution.edges
+        nodes: dict[str, int] = {"Repository": 1, "File": len(facts), "Module": len(facts),
+                                 "ExternalModule": len(resolution.external_modules)}
         for f in facts:
             for sym in f.symbols:
                 nodes[sym.kind] = nodes.get(sym.kind, 0) + 1

@@ -169,10 +169,7 @@ def _resolve_imports(repo: str, table: SymbolTable, file: FileFacts, edges: set[
         if not imp.module:
             continue
         submodule = f"{imp.module}.{imp.name}" if imp.name and imp.name != "*" else None
-        if submodule and submodule in table.modules:
-            target = submodule
-        else:
-            target = imp.module
+        target = submodule if submodule and submodule in table.modules else imp.module
         if target in table.modules:
             target_id = table.modules[target].module_id
         else:

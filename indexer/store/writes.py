@@ -48,8 +48,10 @@ def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[str, list[dict[str,
             "warnings": f.warnings or None,
         }})
         rows[MODULE].append({"props": {
-            "id": f.module_id, "repo": repo, "path": f.path, "name": f.module.rsplit(".", 1)[-1], "qualified_name": f.module,
-            "kind": MODULE, "is_package": f.is_package, "start_line": 1, "end_line": max(f.lines, 1),
+            "id": f.module_id, "repo": repo, "path": f.path, "name": f.module.rsplit(".", 1)[-1],
+            "qualified_name": f.module,
+            "kind": MODULE, "is_package": f.is_package,
+            "start_line": 1, "end_line": max(f.lines, 1),
         }})
         for s in f.symbols:
             rows[s.kind].append({"props": {
