@@ -182,7 +182,9 @@ def _resolve_imports(repo: str, table: SymbolTable, file: FileFacts, edges: set[
 def _resolve_call(table: SymbolTable, module: str, call: RawCall) -> str | None:
     """The Function/Method a call reaches; a class call reaches its __init__."""
     target = call.target
-    if call.class_qname and target.startswith(("self.", "cls.")):
+    if call.class_qname and target == "cls":
+        found: str | None = call.class_qname  # cls(): the class's constructor
+    elif call.class_qname and target.startswith(("self.", "cls.")):
         rest = target.split(".", 1)[1]
         found = table.find_method(call.class_qname, rest) if "." not in rest else None
     elif call.class_qname and target.startswith("super()."):

@@ -158,7 +158,7 @@ class _Visitor:
         scope = self.stack[-1]
         if scope.kind in (FUNCTION, METHOD):
             target = _callee(node.func)
-            if target:
+            if target and target != "super":  # super() itself; super().m() is recorded as such
                 self.facts.calls.append(RawCall(scope.id, scope.qname, scope.class_qname, target, node.lineno))
         self.generic_visit(node)
 

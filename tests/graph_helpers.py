@@ -1,0 +1,43 @@
+"""Reading a repository's whole graph back, for comparisons in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer.store import GraphStore
+
+
+def snapshot(store: GraphStore, repo: str) -> dict[str, Any]:
+    """Every node (id, labels, key properties) and relationship (type, from id, to id) of a repository."""
+    nodes = store.read(
+        "MATCH (n:Code) WHERE n.repo = $repo RETURN n.id AS id, labels(n) AS labels, n.kind AS kind, "
+        "n.qualified_name AS qname, n.path AS path, n.start_line AS start, n.end_line AS end, n.sha AS sha",
+        repo=repo,
+    )
+    rels = store.read(
+        "MATCH (a:Code)-[x]->(b:Code) WHERE a.repo = $repo RETURN type(x) AS t, a.id AS a, b.id AS b", repo=repo
+    )
+    repo_rels = store.read(
+        "MATCH (r:Repository {id: $repo})-[x]->(b) RETURN type(x) AS t, b.id AS b", repo=repo
+    )
+    return {
+        "nodes": sorted((n["id"], tuple(sorted(n["labels"])), n["kind"], n["qname"], n["path"], n["start"],
+                         n["end"], n["sha"]) for n in nodes),
+        "relationships": sorted((r["t"], r["a"], r["b"]) for r in rels),
+        "repository": sorted((r["t"], r["b"]) for r in repo_rels),
+    }
+
+
+def edges_by_name(store: GraphStore, repo: str, rel: str) -> list[tuple[str, str]]:
+    rows = store.read(
+        f"MATCH (a:Code)-[:{rel}]->(b:Code) WHERE a.repo = $repo "
+        "RETURN a.qualified_name AS a, b.qualified_name AS b",
+        repo=repo,
+    )
+    return sorted((r["a"], r["b"]) for r in rows)
+
+
+def names_of(store: GraphStore, repo: str, kind: str) -> list[str]:
+    rows = store.read("MATCH (n:Code) WHERE n.repo = $repo AND n.kind = $kind RETURN n.qualified_name AS q",
+                      repo=repo, kind=kind)
+    return sorted(r["q"] for r in rows)
