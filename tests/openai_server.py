@@ -217,15 +217,17 @@ class _Handler(BaseHTTPRequestHandler):
         owner._enter()
         started = time.monotonic()
         record: dict[str, Any] = {"inputs": 0, "model": "", "dimensions": None, "encoding_format": None}
-        status = 500
+        status, payload, headers = 500, {"error": {"message": "server bug"}}, {}
         try:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if owner.latency_ms:
                 time.sleep(owner.latency_ms / 1000)
             status, payload, headers = self._answer(body, record)
-            self._send(status, payload, headers)
         finally:
+            # Logged and out of flight before the client can see the answer, so a test reading the log
+            # right after a call sees every request, and max_in_flight never counts a finished one.
             owner._leave(RequestRecord(status=status, started=started, finished=time.monotonic(), **record))
+        self._send(status, payload, headers)
 
     def _answer(self, body: bytes, record: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         owner = self.owner
