@@ -6,7 +6,6 @@ import builtins
 import hashlib
 import importlib
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -141,7 +140,6 @@ def test_gitignore_outranks_info_exclude(tmp_path: Path) -> None:
     assert paths(tmp_path) == ["main.py"]
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 def test_agrees_with_git_on_a_mixed_tree(tmp_path: Path) -> None:
     make(
         tmp_path,
