@@ -73,10 +73,10 @@ class IndexJob:
     def overall_progress(self) -> tuple[float, float | None, str]:
         """(progress, total, message) that only grows: files parsed, then one step per later phase."""
         with self._lock:
-            total = self.files_total + len(_AFTER_PARSE) if self.files_total else None
+            total = self.files_total + len(_AFTER_PARSE) + 1 if self.files_total else None
             done = self.files_done + _AFTER_PARSE.get(self.phase, 0)
-            if not self.active and total is not None:
-                done = total
+            if not self.active:  # the final notification: one more step than any before it
+                total = done = total or done + 1
             return float(done), float(total) if total else None, f"{self.state} / {self.phase}: {self.message}"
 
     def snapshot(self) -> dict[str, Any]:
@@ -84,16 +84,33 @@ class IndexJob:
         with self._lock:
             s = self.settings
             out: dict[str, Any] = {
-                "job_id": self.id, "repo": self.repo, "root": self.root, "state": self.state, "phase": self.phase,
-                "message": self.message, "files_done": self.files_done, "files_total": self.files_total,
-                "files_per_second": self.files_per_second, "eta_seconds": self._eta(),
+                "job_id": self.id,
+                "repo": self.repo,
+                "root": self.root,
+                "state": self.state,
+                "phase": self.phase,
+                "message": self.message,
+                "files_done": self.files_done,
+                "files_total": self.files_total,
+                "files_per_second": self.files_per_second,
+                "eta_seconds": self._eta(),
                 "elapsed_seconds": round(time.monotonic() - self._started, 2) if self._started else 0.0,
-                "executor": s.executor, "workers": s.workers, "pool_size": s.connection_pool_size,
+                "executor": s.executor,
+                "workers": s.workers,
+                "pool_size": s.connection_pool_size,
                 "free_threading_build": runtime.is_free_threading_available(),
-                "gil_enabled": runtime.is_gil_enabled(), "gil_cause": runtime.gil_cause(),
-                "created_at": self.created_at, "started_at": self.started_at, "finished_at": self.finished_at,
-                "error": self.error, "nodes": {}, "relationships": {}, "files_skipped": 0, "files_failed": 0,
-                "skipped": [], "failed": [],
+                "gil_enabled": runtime.is_gil_enabled(),
+                "gil_cause": runtime.gil_cause(),
+                "created_at": self.created_at,
+                "started_at": self.started_at,
+                "finished_at": self.finished_at,
+                "error": self.error,
+                "nodes": {},
+                "relationships": {},
+                "files_skipped": 0,
+                "files_failed": 0,
+                "skipped": [],
+                "failed": [],
             }
             if self.summary is not None:
                 out.update(self._summary_fields(self.summary))
@@ -107,13 +124,24 @@ class IndexJob:
     @staticmethod
     def _summary_fields(sm: Summary) -> dict[str, Any]:
         return {
-            "nodes": sm.nodes, "relationships": sm.relationships, "files_indexed": sm.files_indexed,
-            "files_changed": sm.files_changed, "files_deleted": sm.files_deleted,
-            "files_skipped": sm.files_skipped, "files_failed": sm.files_failed, "syntax_errors": sm.syntax_errors,
-            "skipped": sm.skipped[:REPORTED_PROBLEMS], "failed": sm.failed[:REPORTED_PROBLEMS],
-            "executor": sm.executor or "serial", "executor_reason": sm.executor_reason, "workers": sm.workers,
-            "gil_enabled": sm.gil_enabled, "gil_cause": sm.gil_cause, "wall_seconds": sm.wall_seconds,
-            "files_per_second": sm.files_per_second, "cancelled": sm.cancelled,
+            "nodes": sm.nodes,
+            "relationships": sm.relationships,
+            "files_indexed": sm.files_indexed,
+            "files_changed": sm.files_changed,
+            "files_deleted": sm.files_deleted,
+            "files_skipped": sm.files_skipped,
+            "files_failed": sm.files_failed,
+            "syntax_errors": sm.syntax_errors,
+            "skipped": sm.skipped[:REPORTED_PROBLEMS],
+            "failed": sm.failed[:REPORTED_PROBLEMS],
+            "executor": sm.executor or "serial",
+            "executor_reason": sm.executor_reason,
+            "workers": sm.workers,
+            "gil_enabled": sm.gil_enabled,
+            "gil_cause": sm.gil_cause,
+            "wall_seconds": sm.wall_seconds,
+            "files_per_second": sm.files_per_second,
+            "cancelled": sm.cancelled,
         }
 
     def _set(self, **changes: Any) -> None:
@@ -191,8 +219,9 @@ class JobManager:
             job.state, job.phase, job.started_at, job._started = "running", "starting", _now(), time.monotonic()
         try:
             store = self._store_for(job.settings)
-            summary = pipeline.run(job.root, job.settings, repo=job.repo, store=store,
-                                   progress=job.on_progress, cancel=job.cancel_event)
+            summary = pipeline.run(
+                job.root, job.settings, repo=job.repo, store=store, progress=job.on_progress, cancel=job.cancel_event
+            )
         except GraphdexError as exc:
             job._set(state="failed", error=str(exc))
         except Exception as exc:  # noqa: BLE001 - a job thread must record every failure, not die silently

@@ -1,0 +1,343 @@
+"""Read-only questions about the graph, for the MCP tools: symbols, source, calls, imports, inheritance, and a
+guarded read-only Cypher. Every query runs in a read-access session; each returns plain JSON-ready values.
+
+ArcadeDB drops a map-projection column that holds an aggregate, so aggregates happen in a WITH first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import neo4j
+from neo4j.exceptions import Neo4jError
+
+from ..errors import ConfigError, StoreError
+from ..models import CLASS, EXTERNAL_MODULE, FUNCTION, METHOD, MODULE
+from .graph import GraphStore
+
+FIND_MODES = ("exact", "prefix", "fulltext")
+MAX_DEPTH = 5
+DEFAULT_ROWS, MAX_ROWS = 100, 1000
+MAX_SOURCE_LINES = 400
+FULLTEXT_INDEX = "graphdex_code_text"
+
+# Symbol fields every answer carries (docstrings are the first paragraph only, so short).
+_FIELDS = ("id", "repo", "kind", "name", "qualified_name", "path", "start_line", "end_line", "signature", "docstring")
+_PROJECTION = ", ".join(f"n.{f} AS {f}" for f in _FIELDS)
+
+SCHEMA: dict[str, Any] = {
+    "node_labels": {
+        "Repository": ["id", "name", "root", "indexed_at", "files"],
+        "Code": [
+            "id",
+            "repo",
+            "path",
+            "name",
+            "qualified_name",
+            "kind",
+            "start_line",
+            "end_line",
+            "signature",
+            "docstring",
+        ],
+        "File": ["lines", "size", "error", "sha", "language"],
+        "Module": ["is_package"],
+        "ExternalModule": [],
+        "Class": [],
+        "Function": [],
+        "Method": [],
+    },
+    "notes": [
+        "Every node except Repository has the label Code plus one kind label (File, Module, ExternalModule, "
+        "Class, Function, Method); `kind` holds the same name. The Code properties apply to all of them.",
+        "`id` is unique across repositories; `repo` is the Repository id; `qualified_name` is dotted "
+        "(pkg.module.Class.method), a File's is its path.",
+    ],
+    "relationship_types": {
+        "CONTAINS": "Repository->File->Module->top-level Class/Function; Class->Method; Function->nested Function",
+        "IMPORTS": "Module->Module|ExternalModule",
+        "CALLS": "Function|Method->Function|Method (resolved calls only)",
+        "INHERITS": "Class->Class (bases defined in the repository)",
+    },
+}
+
+
+# ------------------------------------------------------------------------------------------------- helpers
+
+
+def _read(store: GraphStore, query: str, **params: Any) -> list[dict[str, Any]]:
+    try:
+        return store.read(query, **params)
+    except Neo4jError as exc:
+        raise StoreError(f"graph query failed: {exc.message or exc}") from exc
+
+
+def _repo_filter(repo: str | None, var: str = "n") -> str:
+    return f" AND {var}.repo = $repo" if repo else ""
+
+
+def resolve_symbol(
+    store: GraphStore, name: str, repo: str | None = None, kinds: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """The one node whose id or qualified_name is `name` (of `kinds`, in `repo`); clear errors otherwise."""
+    kind_filter = " AND n.kind IN $kinds" if kinds else ""
+    rows = _read(
+        store,
+        f"MATCH (n:Code) WHERE (n.qualified_name = $name OR n.id = $name){_repo_filter(repo)}"
+        f"{kind_filter} RETURN {_PROJECTION} ORDER BY repo, id LIMIT 20",
+        name=name,
+        repo=repo,
+        kinds=list(kinds or ()),
+    )
+    what = "/".join(kinds) if kinds else "symbol"
+    if not rows:
+        where = f" in repository {repo!r}" if repo else ""
+        raise ConfigError(f"no {what} named {name!r}{where}; find_symbols finds names by prefix or text")
+    repos = sorted({r["repo"] for r in rows})
+    if len(repos) > 1:
+        raise ConfigError(f"{name!r} exists in several repositories ({', '.join(repos)}): pass repo")
+    return rows[0]  # several in one repo: a name defined twice (e.g. under if/else); the first by id
+
+
+def _depth(depth: int, top: int = MAX_DEPTH) -> int:
+    if not isinstance(depth, int) or not 1 <= depth <= top:
+        raise ConfigError(f"depth must be from 1 to {top}, not {depth!r}")
+    return depth
+
+
+def _limit(limit: int) -> int:
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_ROWS:
+        raise ConfigError(f"limit must be from 1 to {MAX_ROWS}, not {limit!r}")
+    return limit
+
+
+# ------------------------------------------------------------------------------------------------- symbols
+
+
+def find_symbols(
+    store: GraphStore,
+    query: str,
+    mode: str = "exact",
+    kind: str | None = None,
+    repo: str | None = None,
+    limit: int = 20,
+) -> dict[str, Any]:
+    """Nodes by name: `exact` (name or qualified_name), `prefix`, or `fulltext` (the full-text index on Neo4j,
+    else a case-insensitive substring match over name, qualified_name and docstring; `mode_used` says which)."""
+    if mode not in FIND_MODES:
+        raise ConfigError(f"mode must be one of {', '.join(FIND_MODES)}, not {mode!r}")
+    if not query.strip():
+        raise ConfigError("query must not be empty")
+    params = {"q": query, "kind": kind, "repo": repo, "limit": _limit(limit)}
+    filters = (" AND n.kind = $kind" if kind else "") + _repo_filter(repo)
+    if mode == "fulltext" and store.dialect.supports_fulltext_index:
+        cypher = (
+            f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $q) YIELD node AS n, score "
+            f"WHERE true{filters} RETURN {_PROJECTION}, score ORDER BY score DESC LIMIT $limit"
+        )
+        mode_used = "fulltext index"
+    else:
+        match = {
+            "exact": "(n.name = $q OR n.qualified_name = $q)",
+            "prefix": "(n.name STARTS WITH $q OR n.qualified_name STARTS WITH $q)",
+            "fulltext": "(toLower(n.name) CONTAINS toLower($q) OR toLower(n.qualified_name) CONTAINS toLower($q) "
+            "OR toLower(coalesce(n.docstring, '')) CONTAINS toLower($q))",
+        }[mode]
+        cypher = (
+            f"MATCH (n:Code) WHERE {match}{filters} RETURN {_PROJECTION} ORDER BY qualified_name, repo LIMIT $limit"
+        )
+        mode_used = "case-insensitive substring (no full-text index on this server)" if mode == "fulltext" else mode
+    rows = _read(store, cypher, **params)
+    return {"mode_used": mode_used, "count": len(rows), "symbols": rows}
+
+
+def get_symbol(store: GraphStore, name: str, repo: str | None = None) -> dict[str, Any]:
+    """A symbol's location and source text, read from the indexed checkout (Repository.root + path)."""
+    sym = resolve_symbol(store, name, repo)
+    out: dict[str, Any] = {"symbol": sym, "source": None, "source_error": None, "truncated": False}
+    rows = _read(store, "MATCH (r:Repository {id: $repo}) RETURN r.root AS root", repo=sym["repo"])
+    if not rows or not sym.get("path"):
+        out["source_error"] = "no file on record for this node"
+        return out
+    root = Path(rows[0]["root"])
+    out["file"] = str(root / sym["path"])
+    source, error, truncated = read_lines(root, sym["path"], sym.get("start_line"), sym.get("end_line"))
+    out.update(source=source, source_error=error, truncated=truncated)
+    return out
+
+
+def read_lines(root: Path, rel: str, start: int | None, end: int | None) -> tuple[str | None, str | None, bool]:
+    """(text, error, truncated) for lines start..end of root/rel; refuses paths that escape the root."""
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root.resolve()):
+        return None, f"{rel}: outside the repository root", False
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        return None, f"cannot read {path}: {exc.strerror or exc}", False
+    first = max((start or 1) - 1, 0)
+    last = end or len(lines)
+    truncated = last - first > MAX_SOURCE_LINES
+    return "\n".join(lines[first : min(last, first + MAX_SOURCE_LINES)]), None, truncated
+
+
+# ------------------------------------------------------------------------------------------------- calls
+
+
+def callers(store: GraphStore, name: str, repo: str | None = None, depth: int = 1, limit: int = 100) -> dict:
+    """Functions/methods that call `name`, directly (depth 1) or through up to `depth` calls."""
+    return _calls(store, name, repo, depth, limit, incoming=True)
+
+
+def callees(store: GraphStore, name: str, repo: str | None = None, depth: int = 1, limit: int = 100) -> dict:
+    """Functions/methods `name` calls, directly (depth 1) or through up to `depth` calls."""
+    return _calls(store, name, repo, depth, limit, incoming=False)
+
+
+def _calls(store: GraphStore, name: str, repo: str | None, depth: int, limit: int, incoming: bool) -> dict:
+    target = resolve_symbol(store, name, repo, kinds=(FUNCTION, METHOD))
+    hops = f"[:CALLS*1..{_depth(depth)}]"  # a bound can't be a parameter; _depth validated it
+    pattern = f"(n:Code)-{hops}->(t:Code {{id: $id}})" if incoming else f"(t:Code {{id: $id}})-{hops}->(n:Code)"
+    rows = _read(
+        store,
+        f"MATCH p = {pattern} WHERE n.id <> $id WITH n, min(length(p)) AS depth "
+        f"RETURN {_PROJECTION}, depth ORDER BY depth, qualified_name LIMIT $limit",
+        id=target["id"],
+        limit=_limit(limit),
+    )
+    return {"symbol": target, "depth": depth, "count": len(rows), ("callers" if incoming else "callees"): rows}
+
+
+# ------------------------------------------------------------------------------------------------- modules
+
+
+def module_imports(store: GraphStore, module: str, repo: str | None = None) -> dict[str, Any]:
+    """What a module imports (modules of the repository and external ones) and which modules import it."""
+    target = resolve_symbol(store, module, repo, kinds=(MODULE, EXTERNAL_MODULE))
+    out = "MATCH (t:Code {id: $id})-[:IMPORTS]->(n:Code) RETURN n.qualified_name AS qualified_name, n.kind AS kind"
+    inc = "MATCH (n:Code)-[:IMPORTS]->(t:Code {id: $id}) RETURN n.qualified_name AS qualified_name, n.kind AS kind"
+    return {
+        "module": target,
+        "imports": sorted(_read(store, out, id=target["id"]), key=lambda r: r["qualified_name"]),
+        "imported_by": sorted(_read(store, inc, id=target["id"]), key=lambda r: r["qualified_name"]),
+    }
+
+
+def class_hierarchy(store: GraphStore, name: str, repo: str | None = None, depth: int = MAX_DEPTH) -> dict:
+    """A class's ancestors (bases, transitively) and descendants (subclasses, transitively), with distances."""
+    target = resolve_symbol(store, name, repo, kinds=(CLASS,))
+    hops = f"[:INHERITS*1..{_depth(depth)}]"
+    tail = (
+        "WITH n, min(length(p)) AS depth RETURN n.qualified_name AS qualified_name, n.path AS path, depth "
+        "ORDER BY depth, qualified_name"
+    )
+    up = _read(store, f"MATCH p = (t:Code {{id: $id}})-{hops}->(n:Code) {tail}", id=target["id"])
+    down = _read(store, f"MATCH p = (n:Code)-{hops}->(t:Code {{id: $id}}) {tail}", id=target["id"])
+    return {"symbol": target, "ancestors": up, "descendants": down}
+
+
+# ------------------------------------------------------------------------------------------------- repositories
+
+
+def list_repositories(store: GraphStore) -> list[dict[str, Any]]:
+    rows = _read(
+        store,
+        "MATCH (r:Repository) RETURN r.id AS id, r.name AS name, r.root AS root, "
+        "r.indexed_at AS indexed_at, r.files AS files ORDER BY id",
+    )
+    for row in rows:
+        row["nodes"], row["relationships"] = store.counts(row["id"])
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------- cypher
+
+# Clauses and procedures that write or administer; matched as whole words outside strings and comments.
+_WRITE_WORDS = re.compile(
+    r"(?<![\w.$`])(CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|FOREACH|LOAD\s+CSV|IN\s+TRANSACTIONS|ALTER|GRANT|"
+    r"DENY|REVOKE|RENAME|START\s+DATABASE|STOP\s+DATABASE|TERMINATE)(?![\w`])",
+    re.IGNORECASE,
+)
+_CALL = re.compile(r"(?<![\w.$`])CALL\s+([A-Za-z_][\w.]*)", re.IGNORECASE)
+READ_PROCEDURES = frozenset(
+    p.lower()
+    for p in (
+        "db.labels",
+        "db.relationshipTypes",
+        "db.propertyKeys",
+        "db.schema.visualization",
+        "db.schema.nodeTypeProperties",
+        "db.schema.relTypeProperties",
+        "db.indexes",
+        "db.constraints",
+        "db.info",
+        "db.index.fulltext.queryNodes",
+        "db.index.fulltext.queryRelationships",
+        "db.index.vector.queryNodes",
+        "dbms.components",
+        "dbms.info",
+    )
+)
+_STRIP = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def write_clause(query: str) -> str | None:
+    """The first write clause or non-read procedure in `query` (string literals and comments ignored)."""
+    text = _STRIP.sub(" ", query)
+    match = _WRITE_WORDS.search(text)
+    if match:
+        return " ".join(match.group(1).upper().split())
+    for proc in _CALL.findall(text):
+        if proc.lower() not in READ_PROCEDURES:
+            return f"CALL {proc}"
+    return None
+
+
+def read_only_cypher(
+    store: GraphStore, query: str, params: Mapping[str, Any] | None = None, limit: int = DEFAULT_ROWS
+) -> dict[str, Any]:
+    """Run a read query: refused if it has a write clause, run in a READ_ACCESS session (so a server that
+    enforces access modes refuses writes too), and cut at `limit` rows (`truncated` says so)."""
+    if not query.strip():
+        raise ConfigError("query must not be empty")
+    clause = write_clause(query)
+    if clause:
+        raise ConfigError(f"read-only: the query contains {clause}, which writes or administers the graph")
+    limit = _limit(limit)
+
+    @neo4j.unit_of_work(timeout=30)
+    def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[dict[str, Any]], bool]:
+        result = tx.run(query, dict(params or {}))
+        rows: list[dict[str, Any]] = []
+        for record in result:
+            if len(rows) == limit:
+                return list(result.keys()), rows, True
+            rows.append({k: to_json(v) for k, v in record.items()})
+        return list(result.keys()), rows, False
+
+    try:
+        with store.session(read_only=True) as session:
+            columns, rows, truncated = session.execute_read(work)
+    except Neo4jError as exc:
+        raise StoreError(f"the query failed: {exc.message or exc}") from exc
+    return {"columns": columns, "rows": rows, "row_count": len(rows), "truncated": truncated, "limit": limit}
+
+
+def to_json(value: Any) -> Any:
+    """Graph values as JSON: nodes and relationships as their properties plus labels/type, temporals as ISO."""
+    if isinstance(value, neo4j.graph.Node):
+        return {"labels": sorted(value.labels), **{k: to_json(v) for k, v in value.items()}}
+    if isinstance(value, neo4j.graph.Relationship):
+        return {"type": value.type, **{k: to_json(v) for k, v in value.items()}}
+    if isinstance(value, neo4j.graph.Path):
+        return {"nodes": [to_json(n) for n in value.nodes], "relationships": [to_json(r) for r in value]}
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
