@@ -21,6 +21,8 @@ environment:
   NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD, NEO4J_DATABASE   use this Neo4j instead of the managed server
   GRAPHDEX_EXECUTOR, GRAPHDEX_WORKERS, NEO4J_MAX_CONNECTION_POOL_SIZE, GRAPHDEX_BATCH_SIZE,
   GRAPHDEX_MAX_FILE_SIZE, GRAPHDEX_SERIAL_THRESHOLD, GRAPHDEX_HOME (data folder, default ~/.local/share/graphdex)
+  OPENAI_API_KEY, OPENAI_BASE_URL, GRAPHDEX_EMBED_MODEL, GRAPHDEX_EMBED_DIMENSIONS, GRAPHDEX_EMBED_CONCURRENCY
+                                                               embeddings (off without a key or a local server)
 Options given on the command line override the environment.
 """
 
@@ -66,6 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
     index.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     index.set_defaults(handler=cmd_index)
+
+    search = commands.add_parser("search", help="search indexed code by meaning (or by text without embeddings)",
+                                 description="Rank symbols by similarity to QUERY over the vector index.")
+    search.add_argument("query", metavar="QUERY", help="what the code does, in words")
+    search.add_argument("--k", type=int, default=10, help="number of results (default 10)")
+    search.add_argument("--repo", help="only this repository")
+    search.add_argument("--kind", choices=("Function", "Method", "Class", "File"), help="only this kind of symbol")
+    search.add_argument("--json", action="store_true",
+                        help='print {"results": [...], "mode": ..., "note"?: ...} on stdout')
+    search.set_defaults(handler=cmd_search)
 
     db = commands.add_parser("db", help="manage the local graph server (used when NEO4J_URI is unset)")
     db_commands = db.add_subparsers(title="actions", metavar="ACTION")
@@ -139,6 +151,27 @@ def cmd_index(args: argparse.Namespace) -> int:
     else:
         print(format_summary(data))
     return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .search import search_with_settings
+
+    found = search_with_settings(args.query, settings_from(args), k=args.k, repo=args.repo, kind=args.kind)
+    data = {"results": found["results"], "mode": found["mode"]}
+    if "note" in found:
+        data["note"] = found["note"]
+    print(json.dumps(data) if args.json else format_search(data))
+    return 0
+
+
+def format_search(data: dict[str, Any]) -> str:
+    lines = [f"graphdex: {len(data['results'])} results ({data['mode']})"]
+    if data.get("note"):
+        lines.append(f"  note: {data['note']}")
+    for rank, r in enumerate(data["results"], 1):
+        lines.append(f"{rank:>3}. {r['score']:.3f}  {r['kind']:<8} {r['qualified_name']}  "
+                     f"{r['repo']}:{r['path']}:{r['start_line']}-{r['end_line']}")
+    return "\n".join(lines)
 
 
 def format_summary(s: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ def store_config(settings: Settings) -> StoreConfig:
         database=info.database,
         pool_size=settings.connection_pool_size,
         managed=True,
+        http_url=info.http_url,
     )
 
 

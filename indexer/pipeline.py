@@ -1,4 +1,4 @@
-"""One index run: discover -> plan -> parse (pool) -> resolve -> write, reporting progress and a Summary.
+"""One index run: discover -> plan -> parse (pool) -> resolve -> write -> embed, reporting progress and a Summary.
 
 Every stage is a module of its own; this file only sequences them, times them and keeps the books.
 """
@@ -17,6 +17,7 @@ from typing import Any
 from . import runtime
 from .connect import open_store
 from .discover import discover
+from .embed import EmbeddingSettings
 from .errors import RepositoryError
 from .models import Discovery, FileFacts, SkippedFile
 from .parse import module_names
@@ -114,8 +115,12 @@ def run(
     progress: ProgressCallback | None = None,
     cancel: Event | None = None,
     dry_run: bool = False,
+    embeddings: EmbeddingSettings | None = None,
+    embedding_cache: str | os.PathLike[str] | None = None,
 ) -> Summary:
-    """Index the repository at `root`. With `dry_run`, parse and resolve without a graph server."""
+    """Index the repository at `root`. With `dry_run`, parse and resolve without a graph server.
+
+    `embeddings` defaults to EmbeddingSettings.from_env(); `embedding_cache` to <home>/embeddings.sqlite."""
     started = time.perf_counter()
     gil_at_start = runtime.is_gil_enabled()
     path = Path(root).expanduser()
@@ -124,11 +129,13 @@ def run(
     path = path.resolve()
     summary = Summary(repo=repo_name_for(path, repo), root=str(path), gil_enabled_at_start=gil_at_start,
                       workers=settings.workers, pool_size=settings.connection_pool_size, dry_run=dry_run)
+    embedding = None if dry_run else (embeddings or EmbeddingSettings.from_env())
     own_store = store is None and not dry_run
     if own_store:
         store = open_store(settings)
     try:
-        _Run(summary, settings, None if dry_run else store, progress, cancel or Event()).execute()
+        _Run(summary, settings, None if dry_run else store, progress, cancel or Event(), embedding,
+             embedding_cache).execute()
     finally:
         if own_store and store is not None:
             store.close()
@@ -145,8 +152,10 @@ def run(
 
 class _Run:
     def __init__(self, summary: Summary, settings: Settings, store: GraphStore | None,
-                 progress: ProgressCallback | None, cancel: Event) -> None:
+                 progress: ProgressCallback | None, cancel: Event, embedding: EmbeddingSettings | None = None,
+                 embedding_cache: str | os.PathLike[str] | None = None) -> None:
         self.summary, self.settings, self.store, self.cancel = summary, settings, store, cancel
+        self.embedding, self.embedding_cache = embedding, embedding_cache
         self.report = progress or (lambda p: None)
         self.clock = _Clock(summary)
         self.repo = summary.repo
@@ -176,6 +185,8 @@ class _Run:
         with self.clock.phase("write"):
             deleted = sorted(set(known) - {f.path for f in found.files})
             self._write(facts, changed, deleted, resolution, fresh=not known)
+        if self.embedding is not None and not self._stopped():
+            self._embed(facts, changed)
         with self.clock.phase("count"):
             self.summary.nodes, self.summary.relationships = self.store.counts(self.repo)
             self.store.stamp_repository(self.repo, {"files": self.summary.files_indexed})
@@ -270,6 +281,28 @@ class _Run:
         store.finish_files(self.repo, done, s.batch_size)
         store.remove_orphan_external_modules(self.repo)
         self.report(Progress("write", 3, 3, "done"))
+
+    def _embed(self, facts: list[FileFacts], changed: set[str]) -> None:
+        from . import vectors
+
+        assert self.embedding is not None and self.store is not None
+        if not self.embedding.enabled:
+            self.summary.embeddings = vectors.disabled_summary(self.embedding)
+            return
+        with self.clock.phase("embed"):
+            def report(done: int, total: int, message: str) -> None:
+                self.report(Progress("embed", done, total, message))
+
+            outcome = vectors.embed_files(
+                self.store, self.repo, self.summary.root, facts, changed - self.unwritten, self.embedding,
+                self.settings, cache_path=self.embedding_cache, progress=report, cancel=self.cancel,
+            )
+        self.summary.embeddings = outcome.summary()
+        self.summary.cancelled = self.summary.cancelled or outcome.cancelled
+        for path, reason in sorted(outcome.failed_files.items()):
+            self.summary.files_failed += 1
+            if len(self.summary.failed) < REPORTED_PROBLEMS:
+                self.summary.failed.append({"path": path, "reason": reason})
 
     def _count_facts(self, facts: list[FileFacts], resolution: Any) -> None:
         """Counts for a dry run, from the facts instead of the graph."""

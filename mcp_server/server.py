@@ -483,7 +483,40 @@ async def cypher_query(
     return CypherResult(**await graph(queries.read_only_cypher, query, params, limit))
 
 
-# The embeddings issue adds `semantic_search(query, k, repo?, kind?)` here, in the same shape as the tools above.
+class SearchHit(BaseModel):
+    qualified_name: str
+    kind: str
+    score: float = Field(description="similarity (semantic: (1 + cosine) / 2) or word-match score (fulltext)")
+    path: str | None
+    start_line: int | None
+    end_line: int | None
+    snippet: str
+    repo: str | None = None
+
+
+class SearchResults(BaseModel):
+    mode: str = Field(description="semantic (vector index) or fulltext (the fallback when embeddings are off)")
+    results: list[SearchHit]
+    note: str | None = Field(default=None, description="why the fallback ran, when it did")
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def semantic_search(
+    query: Annotated[str, Field(min_length=1, description="what the code does, in words")],
+    k: Annotated[int, Field(ge=1, le=100, description="how many results (1-100)")] = 10,
+    repo: RepoArg = None,
+    kind: Annotated[
+        Literal["Function", "Method", "Class", "Module", "File"] | None,
+        Field(description="only symbols of this kind (File: a module's own top-level code)"),
+    ] = None,
+) -> SearchResults:
+    """Search code by meaning: embeds the query and ranks functions, methods, classes and module code by vector
+    similarity, one result per symbol with its score, location and a snippet. When no embedding provider is
+    configured (OPENAI_API_KEY / OPENAI_BASE_URL), falls back to text search over names and docstrings and says
+    so in `note`."""
+    from indexer.search import semantic_search as search
+
+    return SearchResults(**await graph(search, query, k, repo, kind))
 
 
 # ----------------------------------------------------------------------------------------- roots and progress

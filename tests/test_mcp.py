@@ -57,6 +57,7 @@ TOOLS = {
     "list_repositories",
     "remove_repository",
     "cypher_query",
+    "semantic_search",
 }
 
 
@@ -600,3 +601,14 @@ def test_write_clause_check(query: str, clause: str | None) -> None:
     from indexer.store.queries import write_clause
 
     assert write_clause(query) == clause
+
+
+def test_semantic_search_falls_back_to_text_search_and_says_so(indexed: dict[str, Any], client: Client) -> None:
+    """The server runs with no embedding provider: the tool still answers, from text search, and says why."""
+    found = client.ok("semantic_search", query="distance", k=5, repo=SAMPLE)
+    assert found["mode"] == "fulltext"
+    assert "embeddings are off" in found["note"]
+    assert found["results"][0]["qualified_name"] == "pkg.geometry.util.distance"
+    assert found["results"][0]["path"] == "pkg/geometry/util.py"
+    assert "def distance" in found["results"][0]["snippet"]
+    assert "less than or equal to 100" in client.error("semantic_search", {"query": "x", "k": 1000})

@@ -8,6 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CHUNK_LABEL = "Chunk"  # embedding chunks: their own label only (ArcadeDB's vector index is per vertex type)
+NEO4J_VECTOR_INDEX = "graphdex_chunk_embedding"
+ARCADEDB_VECTOR_INDEX = "Chunk[embedding]"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One schema statement: Cypher over Bolt, or (ArcadeDB only) SQL over its HTTP API."""
+
+    language: str  # "cypher" | "sql"
+    text: str
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -38,6 +50,8 @@ class Dialect:
             "CREATE INDEX graphdex_code_repo IF NOT EXISTS FOR (n:Code) ON (n.repo)",
             "CREATE INDEX graphdex_code_qualified_name IF NOT EXISTS FOR (n:Code) ON (n.qualified_name)",
             "CREATE INDEX graphdex_code_name IF NOT EXISTS FOR (n:Code) ON (n.name)",
+            "CREATE INDEX graphdex_chunk_repo IF NOT EXISTS FOR (n:Chunk) ON (n.repo)",
+            "CREATE INDEX graphdex_chunk_path IF NOT EXISTS FOR (n:Chunk) ON (n.path)",
         ]
         if self.supports_fulltext_index:
             statements.append(
@@ -45,6 +59,56 @@ class Dialect:
                 "ON EACH [n.name, n.qualified_name, n.docstring]"
             )
         return statements
+
+    # -- vectors ----------------------------------------------------------------------------------------
+
+    @property
+    def vector_index_name(self) -> str:
+        """The name `db.index.vector.queryNodes` takes (both servers answer it over Bolt)."""
+        return ARCADEDB_VECTOR_INDEX if self.is_arcadedb else NEO4J_VECTOR_INDEX
+
+    def create_vector_index(self, dimensions: int) -> list[Statement]:
+        """Idempotent statements creating the cosine vector index on Chunk.embedding with `dimensions`.
+
+        Neo4j: `CREATE VECTOR INDEX` over Bolt. ArcadeDB rejects that; its SQL over HTTP creates the vertex
+        type, the ARRAY_OF_FLOATS property and an LSM_VECTOR index named "Chunk[embedding]"."""
+        if dimensions < 1:
+            raise ValueError(f"vector dimensions must be positive, not {dimensions}")
+        if self.is_arcadedb:
+            return [
+                Statement("sql", f"CREATE VERTEX TYPE {CHUNK_LABEL} IF NOT EXISTS"),
+                Statement("sql", f"CREATE PROPERTY {CHUNK_LABEL}.embedding IF NOT EXISTS ARRAY_OF_FLOATS"),
+                Statement("sql", f"CREATE INDEX IF NOT EXISTS ON {CHUNK_LABEL} (embedding) LSM_VECTOR "
+                                 f"METADATA {{dimensions: {int(dimensions)}, similarity: 'COSINE'}}"),
+            ]
+        return [Statement(
+            "cypher",
+            f"CREATE VECTOR INDEX {NEO4J_VECTOR_INDEX} IF NOT EXISTS FOR (c:{CHUNK_LABEL}) ON (c.embedding) "
+            f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dimensions)}, "
+            "`vector.similarity_function`: 'cosine'}}",
+        )]
+
+    def drop_vector_index(self) -> list[Statement]:
+        if self.is_arcadedb:
+            return [Statement("sql", f"DROP INDEX `{ARCADEDB_VECTOR_INDEX}` IF EXISTS")]
+        return [Statement("cypher", f"DROP INDEX {NEO4J_VECTOR_INDEX} IF EXISTS")]
+
+    def vector_index_dimensions_query(self) -> str | None:
+        """Cypher answering `dimensions` of the existing vector index (no row: no index), or None where the
+        server does not tell (ArcadeDB's schema hides the metadata: the stored vectors' length stands in)."""
+        if self.is_arcadedb:
+            return None
+        return (
+            "SHOW INDEXES YIELD name, options WHERE name = '" + NEO4J_VECTOR_INDEX + "' "
+            "RETURN options.indexConfig.`vector.dimensions` AS dimensions"
+        )
+
+    def vector_query(self) -> str:
+        """Cypher for the k nearest chunks to $vector: rows (id, owner_id, score), score = (1 + cos) / 2."""
+        return (
+            "CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node, score "
+            "RETURN node.id AS id, node.owner_id AS owner_id, node.repo AS repo, score"
+        )
 
 
 def detect_dialect(agent: str) -> Dialect:

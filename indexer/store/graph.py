@@ -6,7 +6,11 @@ Sessions are not thread-safe, so nothing here keeps one: every call opens its ow
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +23,7 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
 from ..errors import StoreError
 from ..models import EXTERNAL_MODULE, Edge, FileFacts
-from .dialect import Dialect, detect_dialect
+from .dialect import Dialect, Statement, detect_dialect
 from .writes import chunked, create_edges, create_nodes, delete_edges, delete_paths, edge_rows, write_files
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,7 @@ class StoreConfig:
     database: str | None
     pool_size: int
     managed: bool  # the local ArcadeDB server graphdex manages
+    http_url: str | None = None  # ArcadeDB's HTTP API (for its SQL-only statements); set for the managed server
 
     def __repr__(self) -> str:  # never print the password
         return f"StoreConfig(uri={self.uri!r}, database={self.database!r}, pool_size={self.pool_size})"
@@ -195,7 +200,14 @@ class GraphStore:
         ).consume())
 
     def delete_repository(self, repo: str, batch_size: int = 5000) -> int:
-        """Remove a repository and everything in it, in bounded batches."""
+        """Remove a repository and everything in it (its embedding chunks too), in bounded batches."""
+        while True:
+            count = self.write(lambda tx: tx.run(
+                "MATCH (c:Chunk) WHERE c.repo = $repo WITH c LIMIT $n DETACH DELETE c RETURN count(*) AS c",
+                repo=repo, n=batch_size,
+            ).single()["c"])
+            if count < batch_size:
+                break
         removed = 0
         while True:
             count = self.write(lambda tx: tx.run(
@@ -207,6 +219,117 @@ class GraphStore:
                 break
         self.write(lambda tx: tx.run("MATCH (r:Repository {id: $repo}) DETACH DELETE r", repo=repo).consume())
         return removed
+
+    # -- embedding chunks and the vector index ---------------------------------------------------------------
+
+    def run_statements(self, statements: Iterable[Statement]) -> None:
+        """Schema statements from the dialect: Cypher over Bolt, SQL over ArcadeDB's HTTP API."""
+        for statement in statements:
+            if statement.language == "sql":
+                self.sql(statement.text)
+            else:
+                with self.session() as session:
+                    try:
+                        session.run(statement.text).consume()
+                    except Neo4jError as exc:
+                        raise StoreError(f"graph statement failed: {exc.message or exc}") from exc
+
+    def sql(self, command: str) -> list[dict[str, Any]]:
+        """One ArcadeDB SQL command through its HTTP API (POST /api/v1/command/{database}, basic auth)."""
+        url = self.config.http_url
+        if not url:
+            raise StoreError(
+                "this ArcadeDB server's HTTP address is unknown, so its vector index cannot be created "
+                "(graphdex knows it only for the managed local server)"
+            )
+        database = self.config.database or "neo4j"
+        token = base64.b64encode(f"{self.config.username}:{self.config.password}".encode()).decode()
+        request = urllib.request.Request(
+            f"{url.rstrip('/')}/api/v1/command/{database}",
+            data=json.dumps({"language": "sql", "command": command}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Basic {token}"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return json.loads(response.read() or b"{}").get("result", [])
+        except urllib.error.HTTPError as exc:
+            detail = exc.read()[:300].decode("utf-8", "replace")
+            raise StoreError(f"ArcadeDB SQL {command.split(' ', 3)[:3]} failed: HTTP {exc.code}: {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise StoreError(f"cannot reach ArcadeDB's HTTP API at {url}: {exc}") from None
+
+    def vector_dimensions(self) -> int | None:
+        """Dimensions of the existing vector index (Neo4j: from its options), else of the stored vectors."""
+        query = self.dialect.vector_index_dimensions_query()
+        if query:
+            rows = self.read(query)
+            if rows and rows[0]["dimensions"] is not None:
+                return int(rows[0]["dimensions"])
+        rows = self.read("MATCH (c:Chunk) WHERE c.embedding IS NOT NULL RETURN size(c.embedding) AS n LIMIT 1")
+        return int(rows[0]["n"]) if rows else None
+
+    def ensure_vector_index(self, dimensions: int) -> bool:
+        """Create the vector index for `dimensions`. If the graph holds vectors of another length (a changed
+        model or GRAPHDEX_EMBED_DIMENSIONS), rebuild: drop the index and every Chunk of every repository
+        (one graph holds one vector length; files without chunks are re-embedded at their next index, from
+        the embedding cache where it has them). True if it rebuilt."""
+        existing = self.vector_dimensions()
+        rebuilt = existing is not None and existing != dimensions
+        if rebuilt:
+            log.warning("the vector index holds %d dimensions, not %d: dropping all chunks and rebuilding it",
+                        existing, dimensions)
+            while self.write(lambda tx: tx.run(
+                "MATCH (c:Chunk) WITH c LIMIT 5000 DETACH DELETE c RETURN count(*) AS c").single()["c"]):
+                pass
+        if rebuilt or (existing is None and self.dialect.is_arcadedb):
+            # ArcadeDB does not report an index's dimensions: with no vectors stored, recreate it to be sure.
+            self.run_statements(self.dialect.drop_vector_index())
+        self.run_statements(self.dialect.create_vector_index(dimensions))
+        return rebuilt
+
+    def chunk_state(self, repo: str) -> dict[str, tuple[str | None, int | None, int]]:
+        """Per path: (model, dimensions, chunk count) of the repository's stored chunks."""
+        rows = self.read(
+            "MATCH (c:Chunk) WHERE c.repo = $repo "
+            "RETURN c.path AS path, c.model AS model, c.dimensions AS dims, count(*) AS n",
+            repo=repo,
+        )
+        state: dict[str, tuple[str | None, int | None, int]] = {}
+        for r in rows:
+            model, dims, n = state.get(r["path"], (r["model"], r["dims"], 0))
+            if (model, dims) != (r["model"], r["dims"]):
+                model = None  # mixed models in one file: treated as stale
+            state[r["path"]] = (model, dims, n + r["n"])
+        return state
+
+    def delete_chunks(self, repo: str, paths: list[str]) -> None:
+        for batch in chunked(paths, 200):
+            self.write(lambda tx, b: tx.run(
+                "UNWIND $paths AS p MATCH (c:Chunk {path: p}) WHERE c.repo = $repo DETACH DELETE c",
+                paths=list(b), repo=repo,
+            ).consume(), batch)
+
+    def write_chunks(self, rows: list[dict[str, Any]], batch_size: int) -> None:
+        """Create Chunk nodes linked from their owners: rows {"owner": id, "props": {...}}. Owners that are
+        gone (a file changed meanwhile) get none."""
+        for batch in chunked(rows, batch_size):
+            self.write(lambda tx, b: tx.run(
+                "UNWIND $rows AS r MATCH (o:Code {id: r.owner}) "
+                "CREATE (o)-[:HAS_CHUNK]->(c:Chunk) SET c = r.props",
+                rows=list(b),
+            ).consume(), batch)
+
+    def unstamp_files(self, repo: str, paths: list[str]) -> None:
+        """Forget these files' hashes, so the next run treats them as changed (and retries their embedding)."""
+        self.write(lambda tx: tx.run(
+            "UNWIND $paths AS p MATCH (f:File {path: p}) WHERE f.repo = $repo SET f.sha = null",
+            paths=paths, repo=repo,
+        ).consume())
+
+    def nearest_chunks(self, vector: list[float], k: int) -> list[dict[str, Any]]:
+        """The k chunks nearest to `vector` over the vector index: rows (id, owner_id, repo, score)."""
+        return self.read(self.dialect.vector_query(), index=self.dialect.vector_index_name, k=k, vector=vector)
 
     # -- counts --------------------------------------------------------------------------------------------
 

@@ -86,6 +86,10 @@ def write_files(tx: ManagedTransaction, repo: str, facts: list[FileFacts]) -> in
 
 
 def delete_paths(tx: ManagedTransaction, repo: str, paths: list[str]) -> None:
+    """Delete every node of these paths: Code nodes and their embedding Chunks (which carry repo + path)."""
+    tx.run(
+        "UNWIND $paths AS p MATCH (c:Chunk {path: p}) WHERE c.repo = $repo DETACH DELETE c", paths=paths, repo=repo
+    ).consume()
     tx.run(
         "UNWIND $paths AS p MATCH (n:Code {path: p}) WHERE n.repo = $repo DETACH DELETE n", paths=paths, repo=repo
     ).consume()
