@@ -12,7 +12,7 @@ from typing import Any
 
 from . import __version__, localdb, runtime
 from .errors import GraphdexError
-from .settings import EXECUTORS, Settings, default_workers
+from .settings import EXECUTORS, Settings, default_workers, parse_size
 
 log = logging.getLogger("graphdex")
 
@@ -122,9 +122,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def _parse_size(raw: str | None) -> int | None:
     if raw is None:
         return None
-    from .settings import _size
-
-    return _size(raw, "--max-file-size")
+    return parse_size(raw, "--max-file-size")
 
 
 # -- commands ---------------------------------------------------------------------------------------------------

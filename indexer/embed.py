@@ -38,7 +38,7 @@ import openai
 
 from .chunk import Chunk
 from .errors import ConfigError, GraphdexError
-from .settings import Settings
+from .settings import Settings, parse_int, parse_text
 
 if TYPE_CHECKING:
     from typing import Self
@@ -143,23 +143,14 @@ def is_loopback_url(url: str | None) -> bool:
         return False
 
 
-def _env_int(raw: str, var: str) -> int:
-    try:
-        return int(raw.replace("_", ""))
-    except ValueError:
-        raise ConfigError(f"{var} must be a whole number, not {raw!r}") from None
-
-
-def _env_text(raw: str, var: str) -> str:
-    return raw
 
 
 _ENV = {
-    "api_key": ("OPENAI_API_KEY", _env_text),
-    "base_url": ("OPENAI_BASE_URL", _env_text),
-    "model": ("GRAPHDEX_EMBED_MODEL", _env_text),
-    "dimensions": ("GRAPHDEX_EMBED_DIMENSIONS", _env_int),
-    "concurrency": ("GRAPHDEX_EMBED_CONCURRENCY", _env_int),
+    "api_key": ("OPENAI_API_KEY", parse_text),
+    "base_url": ("OPENAI_BASE_URL", parse_text),
+    "model": ("GRAPHDEX_EMBED_MODEL", parse_text),
+    "dimensions": ("GRAPHDEX_EMBED_DIMENSIONS", parse_int),
+    "concurrency": ("GRAPHDEX_EMBED_CONCURRENCY", parse_int),
 }
 
 

@@ -78,14 +78,14 @@ class Settings:
         return base.with_overrides(**overrides)
 
 
-def _int(raw: str, source: str) -> int:
+def parse_int(raw: str, source: str) -> int:
     try:
         return int(raw.replace("_", ""))
     except ValueError:
         raise ConfigError(f"{source} must be a whole number, not {raw!r}") from None
 
 
-def _size(raw: str, source: str) -> int:
+def parse_size(raw: str, source: str) -> int:
     """Bytes, with an optional K/M/G suffix (binary units): 1048576, 512K, 1M."""
     units = {"k": 1024, "m": 1024**2, "g": 1024**3}
     text = raw.strip().lower().removesuffix("b").removesuffix("i")
@@ -97,7 +97,7 @@ def _size(raw: str, source: str) -> int:
         raise ConfigError(f"{source} must be a size such as 1048576, 512K or 1M, not {raw!r}") from None
 
 
-def _text(raw: str, source: str) -> str:
+def parse_text(raw: str, source: str) -> str:
     return raw
 
 
@@ -106,16 +106,16 @@ def _path(raw: str, source: str) -> Path:
 
 
 _ENV = {
-    "neo4j_uri": ("NEO4J_URI", _text),
-    "neo4j_username": ("NEO4J_USERNAME", _text),
-    "neo4j_password": ("NEO4J_PASSWORD", _text),
-    "neo4j_database": ("NEO4J_DATABASE", _text),
-    "executor": ("GRAPHDEX_EXECUTOR", _text),
-    "workers": ("GRAPHDEX_WORKERS", _int),
-    "pool_size": ("NEO4J_MAX_CONNECTION_POOL_SIZE", _int),
-    "serial_threshold": ("GRAPHDEX_SERIAL_THRESHOLD", _int),
-    "max_file_size": ("GRAPHDEX_MAX_FILE_SIZE", _size),
-    "batch_size": ("GRAPHDEX_BATCH_SIZE", _int),
+    "neo4j_uri": ("NEO4J_URI", parse_text),
+    "neo4j_username": ("NEO4J_USERNAME", parse_text),
+    "neo4j_password": ("NEO4J_PASSWORD", parse_text),
+    "neo4j_database": ("NEO4J_DATABASE", parse_text),
+    "executor": ("GRAPHDEX_EXECUTOR", parse_text),
+    "workers": ("GRAPHDEX_WORKERS", parse_int),
+    "pool_size": ("NEO4J_MAX_CONNECTION_POOL_SIZE", parse_int),
+    "serial_threshold": ("GRAPHDEX_SERIAL_THRESHOLD", parse_int),
+    "max_file_size": ("GRAPHDEX_MAX_FILE_SIZE", parse_size),
+    "batch_size": ("GRAPHDEX_BATCH_SIZE", parse_int),
     "home": ("GRAPHDEX_HOME", _path),
 }
 
