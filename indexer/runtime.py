@@ -6,6 +6,7 @@ otherwise processes, which parallelise CPU-bound parsing on any build.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -15,8 +16,11 @@ import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
+log = logging.getLogger(__name__)
 _GIL_WARNING = re.compile(r"GIL\) has been enabled to load module '([^']+)'")
 _gil_cause: str | None = None
+_watching = False
+_warned = False  # the one "GIL re-enabled" warning of this process has been logged
 _lock = threading.Lock()
 
 
@@ -50,20 +54,54 @@ def gil_cause() -> str | None:
 
 
 def watch_gil() -> None:
-    """Record the module named by CPython's "GIL has been enabled to load module" warning, once it fires."""
+    """Record the module named by CPython's "GIL has been enabled to load module" warning, once it fires.
+
+    CPython (3.13+) raises that RuntimeWarning when an extension that did not declare `Py_mod_gil` is imported
+    into a free-threaded interpreter with the GIL off. Idempotent; a no-op on builds with a GIL.
+    """
+    global _watching
     if not is_free_threading_available():
         return
+    with _lock:
+        if _watching:
+            return
+        _watching = True
+    # Shown (hence seen) even when the user's filters ignore RuntimeWarnings; "default" shows it once.
+    warnings.filterwarnings("default", message=r".*GIL\) has been enabled", category=RuntimeWarning)
     original = warnings.showwarning
 
     def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-        global _gil_cause
-        match = _GIL_WARNING.search(str(message))
-        if match:
-            with _lock:
-                _gil_cause = _gil_cause or f"module {match.group(1)!r} (an extension that needs the GIL)"
+        note_warning(str(message))
         original(message, category, *args, **kwargs)
 
     warnings.showwarning = show
+
+
+def note_warning(text: str) -> str | None:
+    """Take the cause from a warning's text if it is CPython's GIL warning; the module named, or None."""
+    global _gil_cause
+    match = _GIL_WARNING.search(text)
+    if not match:
+        return None
+    with _lock:
+        _gil_cause = _gil_cause or f"module {match.group(1)!r} (an extension that needs the GIL)"
+    return match.group(1)
+
+
+def check_gil(stage: str, was_enabled: bool, logger: logging.Logger | None = None) -> bool:
+    """The GIL state now; logs one warning per process, naming the cause, the first time a check finds the GIL
+    on after it was off (`was_enabled` False). Call it after imports and after each phase of a run."""
+    global _warned
+    enabled = is_gil_enabled()
+    if enabled and not was_enabled and is_free_threading_available():
+        with _lock:
+            first = not _warned
+            _warned = True
+        if first:
+            (logger or log).warning(
+                "the GIL was re-enabled (noticed %s) by %s: threads no longer run in parallel; "
+                "`auto` uses processes from here on", stage, gil_cause())
+    return enabled
 
 
 @dataclass(frozen=True)
