@@ -571,7 +571,7 @@ def test_server_json_is_valid_for_the_registry() -> None:
     } <= set(env)
     assert all(v["description"] for v in env.values())
     assert {n for n, v in env.items() if v.get("isSecret")} == {"NEO4J_PASSWORD", "OPENAI_API_KEY"}
-    docs = (REPO_ROOT / "docs" / "mcp.md").read_text()
+    docs = (REPO_ROOT / "README.md").read_text()  # the registry reads mcp-name from the README
     assert f"mcp-name: {server['name']}" in docs
 
 
