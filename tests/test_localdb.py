@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import neo4j
@@ -167,7 +168,11 @@ def test_runtime_in_home_is_found_without_the_package(
 
 def test_installed_package_is_found_without_importing_it() -> None:
     found = localdb._package_dir()
-    assert found is not None and localdb._layout_problem(found) is None
+    if sysconfig.get_config_var("Py_GIL_DISABLED") == 1:
+        # No arcadedb-embedded wheel exists for 3.14t: the lane runs on install-runtime's copy instead.
+        assert found is None
+    else:
+        assert found is not None and localdb._layout_problem(found) is None
     assert "arcadedb_embedded" not in sys.modules and "jpype" not in sys.modules
 
 
