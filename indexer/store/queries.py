@@ -49,18 +49,23 @@ SCHEMA: dict[str, Any] = {
         "Class": [],
         "Function": [],
         "Method": [],
+        "Chunk": ["id", "repo", "path", "owner_id", "index", "text_hash", "tokens", "model", "dimensions",
+                  "embedding"],
     },
     "notes": [
         "Every node except Repository has the label Code plus one kind label (File, Module, ExternalModule, "
         "Class, Function, Method); `kind` holds the same name. The Code properties apply to all of them.",
         "`id` is unique across repositories; `repo` is the Repository id; `qualified_name` is dotted "
         "(pkg.module.Class.method), a File's is its path.",
+        "Chunk nodes (label Chunk only) hold the embedding of a symbol's code, or of one part of it when it is "
+        "long; they exist when embeddings are on.",
     ],
     "relationship_types": {
         "CONTAINS": "Repository->File->Module->top-level Class/Function; Class->Method; Function->nested Function",
         "IMPORTS": "Module->Module|ExternalModule",
         "CALLS": "Function|Method->Function|Method (resolved calls only)",
         "INHERITS": "Class->Class (bases defined in the repository)",
+        "HAS_CHUNK": "Class|Function|Method|Module->Chunk (embeddings)",
     },
 }
 
