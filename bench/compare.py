@@ -24,6 +24,8 @@ MODES = (("parse", "parse/extract (no server)"), ("index", "index into the embed
 
 def load(paths: list[Path]) -> list[dict[str, Any]]:
     data = [json.loads(p.read_text()) for p in paths]
+    # bench/results/ also holds other benchmarks' JSON (embed-*.json): keep bench.py's own.
+    data = [d for d in data if isinstance(d, dict) and "interpreter" in d and "results" in d]
     # free-threaded interpreters first, then by version, newest first
     return sorted(data, key=lambda d: (not d["interpreter"]["free_threading_build"], d["interpreter"]["tag"]))
 
@@ -65,6 +67,11 @@ def table(data: list[dict[str, Any]]) -> str:
              f"{', '.join(str(d['runs']) for d in data)} runs; x1 = files/s over the same executor with 1 worker"]
     if small:
         notes.append("small repository (auto vs serial, into the server): " + "; ".join(small))
+    capacity = [f"{d['interpreter']['tag']} {d['machine_parallel_capacity']}x" for d in data
+                if "machine_parallel_capacity" in d]
+    if capacity:
+        notes.append("machine parallel capacity (two serial parses at once vs one; 2.0 = two free cores): "
+                     + "; ".join(capacity))
     return "\n".join(lines + [""] + notes)
 
 
@@ -126,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         print("compare: no results; run bench/bench.py first", file=sys.stderr)
         return 1
     data = load(paths)
+    if not data:
+        print("compare: none of the files is a bench/bench.py result", file=sys.stderr)
+        return 1
     print(table(data))
     if not args.no_chart:
         chart(data, args.png)

@@ -21,7 +21,16 @@ from .embed import EmbeddingSettings
 from .errors import RepositoryError
 from .models import Discovery, FileFacts, SkippedFile
 from .parse import module_names
-from .pool import BatchResult, ParseTask, batches, bounded_map, default_in_flight, make_executor, process_batch
+from .pool import (
+    BatchResult,
+    ParseTask,
+    batches,
+    bounded_map,
+    default_in_flight,
+    gc_paused,
+    make_executor,
+    process_batch,
+)
 from .resolve import resolve
 from .settings import Settings
 from .store import GraphStore
@@ -85,18 +94,22 @@ class _Clock:
         self.summary = summary
 
     def phase(self, name: str) -> _Timer:
-        return _Timer(self.summary.phases, name)
+        return _Timer(self.summary, name)
 
 
 class _Timer:
-    def __init__(self, phases: dict[str, float], name: str) -> None:
-        self.phases, self.name = phases, name
+    """Times a phase, then checks the GIL is still as it was at the start (an import may have turned it on)."""
+
+    def __init__(self, summary: Summary, name: str) -> None:
+        self.summary, self.name = summary, name
 
     def __enter__(self) -> None:
         self.started = time.perf_counter()
 
     def __exit__(self, *exc: object) -> None:
-        self.phases[self.name] = round(self.phases.get(self.name, 0.0) + time.perf_counter() - self.started, 4)
+        phases = self.summary.phases
+        phases[self.name] = round(phases.get(self.name, 0.0) + time.perf_counter() - self.started, 4)
+        runtime.check_gil(f"after the {self.name} phase", self.summary.gil_enabled_at_start, log)
 
 
 def repo_name_for(root: Path, name: str | None) -> str:
@@ -122,6 +135,7 @@ def run(
 
     `embeddings` defaults to EmbeddingSettings.from_env(); `embedding_cache` to <home>/embeddings.sqlite."""
     started = time.perf_counter()
+    runtime.watch_gil()
     gil_at_start = runtime.is_gil_enabled()
     path = Path(root).expanduser()
     if not path.is_dir():
@@ -143,10 +157,8 @@ def run(
     parse_seconds = summary.phases.get("parse", 0.0)
     summary.files_per_second = round(summary.files_indexed / parse_seconds, 1) if parse_seconds else 0.0
     summary.free_threading_build = runtime.is_free_threading_available()
-    summary.gil_enabled = runtime.is_gil_enabled()
+    summary.gil_enabled = runtime.check_gil("at the end of the run", gil_at_start, log)
     summary.gil_cause = runtime.gil_cause()
-    if summary.gil_enabled and not gil_at_start:
-        log.warning("the GIL was re-enabled during the run by %s", summary.gil_cause)
     return summary
 
 
@@ -228,7 +240,7 @@ class _Run:
         facts: list[FileFacts] = []
         done, total, started = 0, len(tasks), time.perf_counter()
         self.report(Progress("parse", 0, total, f"parsing {total} files ({kind}, {workers} workers)"))
-        with make_executor(kind, workers, self.store) as executor:
+        with make_executor(kind, workers, self.store) as executor, gc_paused():
             work = batches(tasks, workers, self.repo)
             for batch, future in bounded_map(executor, process_batch, work, default_in_flight(workers),
                                              self.cancel):

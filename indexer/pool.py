@@ -7,12 +7,13 @@ worker keeps both busy. Submission is bounded, so a huge repository never has al
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from threading import Event
 from typing import Any, TypeVar
@@ -69,11 +70,18 @@ _worker_store: GraphStore | None = None
 _write_lock: AbstractContextManager[Any] = nullcontext()
 
 
+_in_worker_process = False
+
+
 def init_worker_process(config: StoreConfig | None, write_lock: Any = None) -> None:
     """ProcessPoolExecutor initializer: each worker process builds its own driver."""
-    global _worker_store, _write_lock
+    global _worker_store, _write_lock, _in_worker_process
     _worker_store = GraphStore(config) if config is not None else None
     _write_lock = write_lock if write_lock is not None else nullcontext()
+    _in_worker_process = True
+    # What the worker inherited from the fork server is never garbage: keep collections off it (and off
+    # its copy-on-write pages).
+    gc.freeze()
 
 
 def use_store_in_this_process(store: GraphStore | None) -> None:
@@ -87,13 +95,15 @@ def process_batch(batch: ParseBatch) -> BatchResult:
     """Parse a batch of files and write the changed ones' nodes. One file's failure never fails the batch."""
     result = BatchResult(facts=[])
     started = time.perf_counter()
-    for task in batch.tasks:
-        try:
-            with open(task.abspath, "rb") as handle:
-                data = handle.read()
-            result.facts.append(extract_python(batch.repo, task.path, data, task.module, task.sha))
-        except Exception as exc:  # noqa: BLE001 - reported per file
-            result.failed.append((task.path, f"{type(exc).__name__}: {exc}"))
+    # In the parent (serial, threads) the pipeline pauses the collector for the whole parse phase.
+    with gc_paused() if _in_worker_process else nullcontext():
+        for task in batch.tasks:
+            try:
+                with open(task.abspath, "rb") as handle:
+                    data = handle.read()
+                result.facts.append(extract_python(batch.repo, task.path, data, task.module, task.sha))
+            except Exception as exc:  # noqa: BLE001 - reported per file
+                result.failed.append((task.path, f"{type(exc).__name__}: {exc}"))
     result.extract_seconds = time.perf_counter() - started
     changed = {t.path for t in batch.tasks if t.changed}
     to_write = [f for f in result.facts if f.path in changed]
@@ -123,6 +133,10 @@ def make_executor(kind: str, workers: int, store: GraphStore | None) -> Executor
         # forkserver (3.14's default on Linux) and spawn need importable workers; fork is unsafe with threads.
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            # The fork server imports the caller's main module and the worker code (with the neo4j driver)
+            # once; each worker forks from it ready to run instead of re-importing them (~0.6 s per worker).
+            context.set_forkserver_preload(["__main__", __name__])
         serialise = store is not None and not store.dialect.parallel_writes
         return ProcessPoolExecutor(
             max_workers=workers,
@@ -166,6 +180,20 @@ def bounded_map(
     finally:
         for future in pending:
             future.cancel()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while parsing: the facts kept so far would be rescanned at every
+    collection (measured: 40% of the serial parse time on the stdlib), and parsing makes no cycles
+    (AST nodes hold no parent links), so reference counting frees everything. Restored afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def batches(tasks: list[ParseTask], workers: int, repo: str) -> list[ParseBatch]:
