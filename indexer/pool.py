@@ -68,9 +68,7 @@ class SerialExecutor(Executor):
 _worker_store: GraphStore | None = None
 # Held around node writes when the server's writes don't scale in parallel (see Dialect.parallel_writes).
 _write_lock: AbstractContextManager[Any] = nullcontext()
-
-
-_in_worker_process = False
+_in_worker_process = False  # True in a ProcessPoolExecutor worker (set by its initializer)
 
 
 def init_worker_process(config: StoreConfig | None, write_lock: Any = None) -> None:
