@@ -27,7 +27,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -36,27 +35,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-SKIP_DIRS = {"site-packages", "dist-packages", "test", "tests", "idle_test", "__pycache__"}
-
-
-def interpreter_tag() -> str:
-    free = sysconfig.get_config_var("Py_GIL_DISABLED") == 1
-    return f"py{sys.version_info.major}{sys.version_info.minor}{'t' if free else ''}"
-
-
-def copy_stdlib(dest: Path) -> int:
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    count = 0
-    for folder, dirs, files in os.walk(stdlib):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-        for name in sorted(files):
-            if name.endswith(".py"):
-                source = Path(folder) / name
-                target = dest / source.relative_to(stdlib)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
-                count += 1
-    return count
+sys.path.insert(0, str(HERE))
+from bench import copy_stdlib, interpreter_tag  # noqa: E402 - the main benchmark's corpus and naming
 
 
 def start_server(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
