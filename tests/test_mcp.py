@@ -205,8 +205,9 @@ def test_schema_resource(client: Client) -> None:
         "Class",
         "Function",
         "Method",
+        "Chunk",
     }
-    assert set(schema["relationship_types"]) == {"CONTAINS", "IMPORTS", "CALLS", "INHERITS"}
+    assert set(schema["relationship_types"]) == {"CONTAINS", "IMPORTS", "CALLS", "INHERITS", "HAS_CHUNK"}
     assert "qualified_name" in schema["node_labels"]["Code"]
 
 
