@@ -185,6 +185,7 @@ def format_summary(s: dict[str, Any]) -> str:
         "  rels      " + ", ".join(f"{k} {v}" for k, v in s["relationships"].items()),
         f"  unresolved calls {s['unresolved_calls']}, bases {s['unresolved_bases']}",
         "  phases    " + ", ".join(f"{k} {v:.2f}s" for k, v in s["phases"].items()),
+        "  workers   " + ", ".join(f"{k} {v:.2f}s" for k, v in s["worker_seconds"].items()) + " (summed)",
         f"  speed     {s['files_per_second']} files/s (parse), {s['wall_seconds']:.2f}s wall",
         f"  executor  {s['executor']} x{s['workers']} ({s['executor_reason']}); pool size {s['pool_size']}",
         f"  python    {build}, GIL {gil}" + (f" (turned on by {s['gil_cause']})" if s["gil_cause"] else ""),

@@ -70,7 +70,8 @@ class Summary:
     edges_removed: int = 0
     unresolved_calls: int = 0
     unresolved_bases: int = 0
-    phases: dict[str, float] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
+    worker_seconds: dict[str, float] = field(default_factory=dict)  # summed over workers, within `parse`
     wall_seconds: float = 0.0
     files_per_second: float = 0.0
     executor: str = ""
@@ -265,10 +266,9 @@ class _Run:
             self.summary.files_failed += 1
             if len(self.summary.failed) < REPORTED_PROBLEMS:
                 self.summary.failed.append({"path": path, "reason": reason})
-        self.summary.phases["extract_cpu"] = round(
-            self.summary.phases.get("extract_cpu", 0.0) + result.extract_seconds, 4)
-        self.summary.phases["node_write_cpu"] = round(
-            self.summary.phases.get("node_write_cpu", 0.0) + result.write_seconds, 4)
+        busy = self.summary.worker_seconds
+        busy["extract"] = round(busy.get("extract", 0.0) + result.extract_seconds, 4)
+        busy["write_nodes"] = round(busy.get("write_nodes", 0.0) + result.write_seconds, 4)
 
     def _write(self, facts: list[FileFacts], changed: set[str], deleted: list[str], resolution: Any,
                fresh: bool) -> None:
