@@ -28,6 +28,22 @@ def snapshot(store: GraphStore, repo: str) -> dict[str, Any]:
     }
 
 
+def comparable(store: GraphStore, repo: str) -> dict[str, Any]:
+    """`snapshot` with the repository id cut from every node id, so graphs indexed under two ids compare equal.
+    Fails on a duplicate relationship (a set of edges is what indexing promises)."""
+    graph = snapshot(store, repo)
+    assert len(graph["relationships"]) == len(set(graph["relationships"])), "duplicate relationships"
+
+    def strip(node_id: str) -> str:
+        return node_id.removeprefix(f"{repo}:")
+
+    return {
+        "nodes": sorted((strip(n[0]), *n[1:]) for n in graph["nodes"]),
+        "relationships": sorted((t, strip(a), strip(b)) for t, a, b in graph["relationships"]),
+        "repository": sorted((t, strip(b)) for t, b in graph["repository"]),
+    }
+
+
 def edges_by_name(store: GraphStore, repo: str, rel: str) -> list[tuple[str, str]]:
     rows = store.read(
         f"MATCH (a:Code)-[:{rel}]->(b:Code) WHERE a.repo = $repo "

@@ -17,9 +17,11 @@ import sys
 import sysconfig
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from generated_repo import expected_counts, make_generated_repo
+from graph_helpers import comparable
 from sample_repo import EXPECTED_NODE_COUNTS, EXPECTED_RELATIONSHIP_COUNTS, make_sample_repo
 
 from indexer import pipeline, runtime
@@ -78,31 +80,11 @@ def free_threaded() -> None:
 # -- reading a graph back -------------------------------------------------------------------------------------
 
 
-def graph_snapshot(store: GraphStore, repo: str) -> tuple[dict[str, int], list[tuple[str, ...]], list[tuple[str, ...]]]:
+def graph_snapshot(store: GraphStore, repo: str) -> tuple[dict[str, int], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """(node counts by kind, sorted nodes, sorted edges) with the repository id cut from every node id."""
-    prefix = f"{repo}:"
-
-    def strip(node_id: str) -> str:
-        if node_id == repo:
-            return "<repository>"
-        return node_id[len(prefix):] if node_id.startswith(prefix) else node_id
-
-    nodes = store.read(
-        "MATCH (n:Code) WHERE n.repo = $repo "
-        "RETURN n.id AS id, n.kind AS kind, n.qualified_name AS q, n.start_line AS s, n.end_line AS e",
-        repo=repo,
-    )
-    edges = store.read(
-        "MATCH (a:Code)-[x]->(b) WHERE a.repo = $repo RETURN type(x) AS t, a.id AS a, b.id AS b", repo=repo
-    )
-    edges += store.read(
-        "MATCH (r:Repository {id: $repo})-[x]->(b) RETURN type(x) AS t, r.id AS a, b.id AS b", repo=repo
-    )
+    graph = comparable(store, repo)
     counts, _ = store.counts(repo)
-    node_list = sorted((strip(n["id"]), n["kind"], n["q"] or "", str(n["s"]), str(n["e"])) for n in nodes)
-    edge_list = sorted((e["t"], strip(e["a"]), strip(e["b"])) for e in edges)
-    assert len(edge_list) == len(set(edge_list)), "duplicate relationships in the graph"
-    return counts, node_list, edge_list
+    return counts, graph["nodes"], graph["relationships"] + [("Repository", *r) for r in graph["repository"]]
 
 
 def _index(root: Path, settings: Settings, store: GraphStore, repo: str, **overrides: object) -> pipeline.Summary:
