@@ -46,7 +46,6 @@ class BatchResult:
     facts: list[FileFacts]
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     unwritten: list[str] = field(default_factory=list)  # parsed, but their nodes could not be written
-    nodes_written: int = 0
     extract_seconds: float = 0.0
     write_seconds: float = 0.0
 
@@ -109,7 +108,7 @@ def process_batch(batch: ParseBatch) -> BatchResult:
         started = time.perf_counter()
         try:
             with _write_lock:
-                result.nodes_written = _worker_store.write_files(batch.repo, to_write)
+                _worker_store.write_files(batch.repo, to_write)
         except Exception as exc:  # noqa: BLE001 - the facts still serve resolution; the files are reported
             result.unwritten = [f.path for f in to_write]
             result.failed.extend((f.path, f"write failed: {exc}") for f in to_write)

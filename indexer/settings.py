@@ -47,10 +47,6 @@ class Settings:
     def connection_pool_size(self) -> int:
         return self.pool_size if self.pool_size is not None else self.workers + 2
 
-    @property
-    def uses_managed_server(self) -> bool:
-        return not self.neo4j_uri
-
     def public_dict(self) -> dict[str, Any]:
         """The settings as JSON-ready values, without secrets."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if "password" not in f.name}

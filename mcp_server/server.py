@@ -246,6 +246,8 @@ class App:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+        if "indexer.vectors" in sys.modules:  # loaded only if a search or an embedding run happened
+            sys.modules["indexer.vectors"].close_shared_embedders()
 
 
 APP = App()
