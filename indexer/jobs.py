@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 ACTIVE: tuple[JobState, ...] = ("queued", "running")
 REPORTED_PROBLEMS = 5  # skipped / failed files listed in a job's status; the counts are complete
-# Steps after parsing, so overall progress keeps increasing through resolve, write and count.
-_AFTER_PARSE = {"resolve": 1, "write": 2, "count": 3}
+# Steps after parsing, so overall progress keeps increasing through resolve, write, embed and count.
+_AFTER_PARSE = {"resolve": 1, "write": 2, "embed": 3, "count": 4}
 
 
 def _now() -> str:
