@@ -190,6 +190,7 @@ class _Run:
         with self.clock.phase("resolve"):
             self.report(Progress("resolve", 0, 1, "resolving calls, imports and bases"))
             resolution = resolve(self.repo, facts)
+            self.report(Progress("resolve", 1, 1, f"{len(resolution.edges)} relationships resolved"))
             self.summary.unresolved_calls = resolution.unresolved_calls
             self.summary.unresolved_bases = resolution.unresolved_bases
         if self.store is None:

@@ -16,10 +16,12 @@ class ProgressBar:
         self.stream, self.width, self.interval = stream, width, interval
         self.tty = stream.isatty()
         self.phase = ""
+        self.drawn = False  # something is on the current line
         self.last = 0.0
 
     def __call__(self, p: Progress) -> None:
-        if p.phase != self.phase:
+        new_phase = p.phase != self.phase
+        if new_phase:
             self._end_line()
             self.phase = p.phase
             if not self.tty:
@@ -28,11 +30,12 @@ class ProgressBar:
         if not self.tty or p.total == 0:
             return
         now = time.monotonic()
-        if now - self.last < self.interval and p.done < p.total:
-            return
+        if not new_phase and now - self.last < self.interval and p.done < p.total:
+            return  # throttled: a terminal needs no more than ten redraws a second
         self.last = now
         self.stream.write("\r" + self.render(p))
         self.stream.flush()
+        self.drawn = True
 
     def render(self, p: Progress) -> str:
         filled = int(self.width * p.done / p.total) if p.total else 0
@@ -45,9 +48,10 @@ class ProgressBar:
         return text.ljust(100)[:100]
 
     def _end_line(self) -> None:
-        if self.tty and self.phase:
+        if self.tty and self.drawn:
             self.stream.write("\n")
             self.stream.flush()
+        self.drawn = False
 
     def close(self) -> None:
         self._end_line()
