@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from threading import Event
 from typing import Any
 
@@ -250,11 +250,8 @@ def cmd_runtime(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    serve: Callable[[], Any]
-    try:
-        from mcp_server.server import main as serve
-    except ImportError as exc:  # pragma: no cover - packaging error
-        raise GraphdexError(f"the MCP server is not available: {exc}") from exc
+    from mcp_server.server import main as serve  # the other face; imported only for this command
+
     serve()
     return 0
 
