@@ -98,3 +98,16 @@ def test_help_lists_commands_and_environment() -> None:
     assert done.returncode == 0
     for word in ("index", "db", "serve", "runtime", "NEO4J_URI", "GRAPHDEX_WORKERS"):
         assert word in done.stdout
+
+
+def test_serve_speaks_only_protocol_on_stdout(tmp_path: Path) -> None:
+    """`graphdex serve` starts the MCP face; with stdin closed it ends cleanly, having written nothing to stdout
+    (the protocol's channel) and its log line to stderr, without touching a graph server."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "GRAPHDEX_"))}
+    environ["GRAPHDEX_HOME"] = str(tmp_path / "home")
+    done = subprocess.run([sys.executable, "-m", "indexer", "serve"], capture_output=True, text=True,
+                          env=environ, stdin=subprocess.DEVNULL, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert "graphdex MCP server" in done.stderr
+    assert not (tmp_path / "home" / "server.json").exists()
