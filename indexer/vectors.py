@@ -44,7 +44,7 @@ from .embed import (
     default_cache_path,
     embed_with_cache,
 )
-from .models import SYMBOL_KINDS, FileFacts, Symbol
+from .models import FileFacts, Symbol
 from .settings import Settings
 from .store import GraphStore
 from .tokens import encoding_for, ensure_offline_cache
@@ -170,8 +170,6 @@ def file_chunks(facts: FileFacts, lines: Sequence[str], model: str) -> list[Chun
     for s in facts.symbols:
         members.setdefault(s.parent_id, []).append(s)
     for s in facts.symbols:
-        if s.kind not in SYMBOL_KINDS:
-            continue
         if s.kind == "Class":
             own = class_lines(s, members.get(s.id, []), lines)
             chunks.extend(chunks_for_symbol(dataclasses.replace(s, start_line=1, end_line=len(own)), own, encoding))

@@ -11,7 +11,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -111,6 +111,25 @@ class GraphStore:
         with self.session(read_only=True) as session:
             return session.execute_read(lambda tx: tx.run(query, **params).data())
 
+    def execute(self, query: str, **params: Any) -> None:
+        """One write statement in its own (retried) transaction."""
+        self.write(lambda tx: tx.run(query, **params).consume())
+
+    def execute_batches(self, query: str, key: str, items: Sequence[Any], size: int, **params: Any) -> None:
+        """`query` once per batch of `items`, bound to `$key`: bounded transactions for long lists."""
+        for batch in chunked(items, size):
+            self.execute(query, **{key: list(batch)}, **params)
+
+    def delete_batched(self, match: str, size: int = 5000, **params: Any) -> int:
+        """DETACH DELETE the nodes `match` binds to `n`, `size` per transaction; how many went."""
+        query = f"{match} WITH n LIMIT $size DETACH DELETE n RETURN count(*) AS c"
+        removed = 0
+        while True:
+            count = self.write(lambda tx: tx.run(query, size=size, **params).single()["c"])
+            removed += count
+            if count < size:
+                return removed
+
     # -- schema and repository ---------------------------------------------------------------------------
 
     def ensure_schema(self) -> None:
@@ -123,9 +142,7 @@ class GraphStore:
         return rows[0]["r"] if rows else None
 
     def upsert_repository(self, repo: str, root: str) -> None:
-        self.write(lambda tx: tx.run(
-            "MERGE (r:Repository {id: $repo}) SET r.name = $repo, r.root = $root", repo=repo, root=root
-        ).consume())
+        self.execute("MERGE (r:Repository {id: $repo}) SET r.name = $repo, r.root = $root", repo=repo, root=root)
 
     def file_hashes(self, repo: str) -> dict[str, str | None]:
         rows = self.read("MATCH (f:File) WHERE f.repo = $repo RETURN f.path AS path, f.sha AS sha", repo=repo)
@@ -178,46 +195,28 @@ class GraphStore:
     def finish_files(self, repo: str, facts: list[FileFacts], batch_size: int) -> None:
         """Link changed files to the repository and stamp their hashes: the last step, so an interrupted run
         leaves those files looking changed and the next run redoes them."""
-        rows = [{"id": f.file_id, "sha": f.sha} for f in facts]
-        for batch in chunked(rows, batch_size):
-            self.write(lambda tx, b: tx.run(
-                "MATCH (r:Repository {id: $repo}) UNWIND $rows AS row MATCH (f:Code {id: row.id}) "
-                "MERGE (r)-[:CONTAINS]->(f) SET f.sha = row.sha",
-                rows=list(b), repo=repo,
-            ).consume(), batch)
+        self.execute_batches(
+            "MATCH (r:Repository {id: $repo}) UNWIND $rows AS row MATCH (f:Code {id: row.id}) "
+            "MERGE (r)-[:CONTAINS]->(f) SET f.sha = row.sha",
+            "rows", [{"id": f.file_id, "sha": f.sha} for f in facts], batch_size, repo=repo,
+        )
 
     def remove_orphan_external_modules(self, repo: str) -> None:
-        self.write(lambda tx: tx.run(
+        self.execute(
             "MATCH (n:ExternalModule) WHERE n.repo = $repo AND NOT EXISTS { MATCH ()-[:IMPORTS]->(n) } "
             "DETACH DELETE n", repo=repo,
-        ).consume())
+        )
 
     def stamp_repository(self, repo: str, summary: dict[str, Any]) -> None:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self.write(lambda tx: tx.run(
-            "MATCH (r:Repository {id: $repo}) SET r.indexed_at = $now, r += $summary",
-            repo=repo, now=now, summary=summary,
-        ).consume())
+        self.execute("MATCH (r:Repository {id: $repo}) SET r.indexed_at = $now, r += $summary",
+                     repo=repo, now=now, summary=summary)
 
     def delete_repository(self, repo: str, batch_size: int = 5000) -> int:
         """Remove a repository and everything in it (its embedding chunks too), in bounded batches."""
-        while True:
-            count = self.write(lambda tx: tx.run(
-                "MATCH (c:Chunk) WHERE c.repo = $repo WITH c LIMIT $n DETACH DELETE c RETURN count(*) AS c",
-                repo=repo, n=batch_size,
-            ).single()["c"])
-            if count < batch_size:
-                break
-        removed = 0
-        while True:
-            count = self.write(lambda tx: tx.run(
-                "MATCH (n:Code) WHERE n.repo = $repo WITH n LIMIT $n DETACH DELETE n RETURN count(*) AS c",
-                repo=repo, n=batch_size,
-            ).single()["c"])
-            removed += count
-            if count < batch_size:
-                break
-        self.write(lambda tx: tx.run("MATCH (r:Repository {id: $repo}) DETACH DELETE r", repo=repo).consume())
+        self.delete_batched("MATCH (n:Chunk) WHERE n.repo = $repo", batch_size, repo=repo)
+        removed = self.delete_batched("MATCH (n:Code) WHERE n.repo = $repo", batch_size, repo=repo)
+        self.execute("MATCH (r:Repository {id: $repo}) DETACH DELETE r", repo=repo)
         return removed
 
     # -- embedding chunks and the vector index ---------------------------------------------------------------
@@ -279,9 +278,7 @@ class GraphStore:
         if rebuilt:
             log.warning("the vector index holds %d dimensions, not %d: dropping all chunks and rebuilding it",
                         existing, dimensions)
-            while self.write(lambda tx: tx.run(
-                "MATCH (c:Chunk) WITH c LIMIT 5000 DETACH DELETE c RETURN count(*) AS c").single()["c"]):
-                pass
+            self.delete_batched("MATCH (n:Chunk)")
         if rebuilt or (existing is None and self.dialect.is_arcadedb):
             # ArcadeDB does not report an index's dimensions: with no vectors stored, recreate it to be sure.
             self.run_statements(self.dialect.drop_vector_index())
@@ -304,28 +301,23 @@ class GraphStore:
         return state
 
     def delete_chunks(self, repo: str, paths: list[str]) -> None:
-        for batch in chunked(paths, 200):
-            self.write(lambda tx, b: tx.run(
-                "UNWIND $paths AS p MATCH (c:Chunk {path: p}) WHERE c.repo = $repo DETACH DELETE c",
-                paths=list(b), repo=repo,
-            ).consume(), batch)
+        self.execute_batches(
+            "UNWIND $paths AS p MATCH (c:Chunk {path: p}) WHERE c.repo = $repo DETACH DELETE c",
+            "paths", paths, 200, repo=repo,
+        )
 
     def write_chunks(self, rows: list[dict[str, Any]], batch_size: int) -> None:
         """Create Chunk nodes linked from their owners: rows {"owner": id, "props": {...}}. Owners that are
         gone (a file changed meanwhile) get none."""
-        for batch in chunked(rows, batch_size):
-            self.write(lambda tx, b: tx.run(
-                "UNWIND $rows AS r MATCH (o:Code {id: r.owner}) "
-                "CREATE (o)-[:HAS_CHUNK]->(c:Chunk) SET c = r.props",
-                rows=list(b),
-            ).consume(), batch)
+        self.execute_batches(
+            "UNWIND $rows AS r MATCH (o:Code {id: r.owner}) CREATE (o)-[:HAS_CHUNK]->(c:Chunk) SET c = r.props",
+            "rows", rows, batch_size,
+        )
 
     def unstamp_files(self, repo: str, paths: list[str]) -> None:
         """Forget these files' hashes, so the next run treats them as changed (and retries their embedding)."""
-        self.write(lambda tx: tx.run(
-            "UNWIND $paths AS p MATCH (f:File {path: p}) WHERE f.repo = $repo SET f.sha = null",
-            paths=paths, repo=repo,
-        ).consume())
+        self.execute("UNWIND $paths AS p MATCH (f:File {path: p}) WHERE f.repo = $repo SET f.sha = null",
+                     paths=paths, repo=repo)
 
     def nearest_chunks(self, vector: list[float], k: int) -> list[dict[str, Any]]:
         """The k chunks nearest to `vector` over the vector index: rows (id, owner_id, repo, score)."""
