@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
 from neo4j.exceptions import Neo4jError
@@ -18,6 +17,7 @@ from neo4j.exceptions import Neo4jError
 from .embed import EmbeddingError, EmbeddingSettings
 from .errors import GraphdexError
 from .settings import Settings
+from .source import source_lines
 from .store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -135,11 +135,11 @@ def snippet(root: str | None, node: dict[str, Any], lines: int = SNIPPET_LINES) 
     start, end = node.get("start_line") or 1, node.get("end_line") or 1
     if root and node.get("path"):
         try:
-            text = (Path(root) / node["path"]).read_bytes().decode("utf-8", "replace").split("\n")
-        except OSError:
+            text: list[str] | None = source_lines(root, node["path"])
+        except (OSError, ValueError):
             text = None
         if text is not None and start <= len(text):
-            return "\n".join(line.rstrip("\r") for line in text[start - 1 : min(end, start + lines - 1)])
+            return "\n".join(text[start - 1 : min(end, start + lines - 1)])
     parts = [node.get("signature") or node.get("qualified_name") or "", node.get("docstring") or ""]
     return "\n".join(p for p in parts if p)
 

@@ -46,6 +46,7 @@ from .embed import (
 )
 from .models import FileFacts, Symbol
 from .settings import Settings
+from .source import source_lines
 from .store import GraphStore
 from .tokens import encoding_for, ensure_offline_cache
 
@@ -127,15 +128,6 @@ def close_shared_embedders() -> None:
 
 
 # --------------------------------------------------------------------------------------------------- chunks
-
-
-def read_lines(root: str | Path, path: str) -> list[str] | None:
-    """A file's lines as the parser numbered them ("\\n" ends a line), decoded utf-8 with replacement."""
-    try:
-        data = (Path(root) / path).read_bytes()
-    except OSError:
-        return None
-    return data.decode("utf-8", "replace").split("\n")
 
 
 def class_lines(cls: Symbol, members: Sequence[Symbol], lines: Sequence[str]) -> list[str]:
@@ -225,8 +217,9 @@ def embed_files(
     chunks: list[Chunk] = []
     path_of: dict[str, str] = {}  # chunk id -> path
     for f in work:
-        lines = read_lines(root, f.path)
-        if lines is None:  # deleted since parsing: its nodes go at the next run
+        try:
+            lines = source_lines(root, f.path)
+        except (OSError, ValueError):  # deleted since parsing: its nodes go at the next run
             continue
         for chunk in file_chunks(f, lines, settings.model):
             chunks.append(chunk)

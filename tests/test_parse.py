@@ -97,3 +97,19 @@ def test_module_names_follow_packages_and_stay_unique() -> None:
     assert names == {"src/pkg/__init__.py": "pkg", "src/pkg/a.py": "pkg.a", "src/pkg/sub/__init__.py": "pkg.sub",
                      "src/pkg/sub/b.py": "pkg.sub.b", "tools/util.py": "tools.util",
                      "scripts/util.py": "scripts.util", "setup.py": "setup"}
+
+
+def test_source_lines_number_lines_as_the_parser_does(tmp_path) -> None:
+    """A form feed (common in the stdlib) is no line break for `ast`: reading a symbol's source back by its
+    line numbers must land on its `def`, and a path that climbs out of the root is refused."""
+    import pytest
+
+    from indexer.source import source_lines
+
+    code = b"x = 1\r\n\x0c\r\n# section\x0cend\r\ndef f():\r\n    return x\r\n"
+    (tmp_path / "m.py").write_bytes(code)
+    (symbol,) = extract_python("r", "m.py", code, "m").symbols
+    lines = source_lines(tmp_path, "m.py")
+    assert lines[symbol.start_line - 1 : symbol.end_line] == ["def f():", "    return x"]
+    with pytest.raises(ValueError, match="outside the repository root"):
+        source_lines(tmp_path / "sub", "../m.py")

@@ -16,6 +16,7 @@ from neo4j.exceptions import Neo4jError
 
 from ..errors import ConfigError, StoreError
 from ..models import CLASS, EXTERNAL_MODULE, FUNCTION, METHOD, MODULE
+from ..source import source_lines
 from .graph import GraphStore
 
 FIND_MODES = ("exact", "prefix", "fulltext")
@@ -176,13 +177,12 @@ def get_symbol(store: GraphStore, name: str, repo: str | None = None) -> dict[st
 
 def read_lines(root: Path, rel: str, start: int | None, end: int | None) -> tuple[str | None, str | None, bool]:
     """(text, error, truncated) for lines start..end of root/rel; refuses paths that escape the root."""
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root.resolve()):
-        return None, f"{rel}: outside the repository root", False
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = source_lines(root, rel)
+    except ValueError as exc:
+        return None, str(exc), False
     except OSError as exc:
-        return None, f"cannot read {path}: {exc.strerror or exc}", False
+        return None, f"cannot read {root / rel}: {exc.strerror or exc}", False
     first = max((start or 1) - 1, 0)
     last = end or len(lines)
     truncated = last - first > MAX_SOURCE_LINES
