@@ -409,6 +409,7 @@ def test_remove_repository(indexed: dict[str, Any], client: Client) -> None:
         ("cypher_query", {"query": "MERGE (n:Repository {id: 'x'})"}, "read-only"),
         ("cypher_query", {"query": "MATCH (n) SET n.x = 1"}, "read-only"),
         ("cypher_query", {"query": "CALL apoc.create.node(['X'], {})"}, "read-only"),
+        ("cypher_query", {"query": "INSERT (n:Pwn {x: 10})"}, "read-only"),
         ("cypher_query", {"query": "MATCH (n) RETURN n", "limit": 10**6}, "less than or equal to 1000"),
         ("cypher_query", {"query": "THIS IS NOT CYPHER"}, "query failed"),
         ("find_symbols", {"query": "x", "limit": 5000}, "less than or equal to 1000"),

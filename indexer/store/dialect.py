@@ -37,6 +37,12 @@ class Dialect:
         return not self.is_arcadedb
 
     @property
+    def trusts_explain(self) -> bool:
+        """Does `EXPLAIN`'s query type tell reads from writes? Neo4j: yes ("r" for read-only). ArcadeDB answers
+        "w" for every query, so there only the rolled-back transaction and the update counters guard."""
+        return not self.is_arcadedb
+
+    @property
     def supports_fulltext_index(self) -> bool:
         """Neo4j has `CREATE FULLTEXT INDEX` + `db.index.fulltext.queryNodes`; ArcadeDB's Bolt face has neither."""
         return not self.is_arcadedb

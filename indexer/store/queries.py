@@ -261,9 +261,10 @@ def list_repositories(store: GraphStore) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------- cypher
 
 # Clauses and procedures that write or administer; matched as whole words outside strings and comments.
+# INSERT is GQL's CREATE (ArcadeDB accepts it over Bolt).
 _WRITE_WORDS = re.compile(
-    r"(?<![\w.$`])(CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|FOREACH|LOAD\s+CSV|IN\s+TRANSACTIONS|ALTER|GRANT|"
-    r"DENY|REVOKE|RENAME|START\s+DATABASE|STOP\s+DATABASE|TERMINATE)(?![\w`])",
+    r"(?<![\w.$`])(CREATE|INSERT|UPSERT|MERGE|DELETE|DETACH|SET|REMOVE|DROP|FOREACH|LOAD\s+CSV|IN\s+TRANSACTIONS|"
+    r"ALTER|GRANT|DENY|REVOKE|RENAME|START\s+DATABASE|STOP\s+DATABASE|TERMINATE)(?![\w`])",
     re.IGNORECASE,
 )
 _CALL = re.compile(r"(?<![\w.$`])CALL\s+([A-Za-z_][\w.]*)", re.IGNORECASE)
@@ -287,6 +288,7 @@ READ_PROCEDURES = frozenset(
     )
 )
 _STRIP = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.DOTALL)
+CYPHER_TIMEOUT = 30.0  # seconds a read-only query may run
 
 
 def write_clause(query: str) -> str | None:
@@ -304,31 +306,61 @@ def write_clause(query: str) -> str | None:
 def read_only_cypher(
     store: GraphStore, query: str, params: Mapping[str, Any] | None = None, limit: int = DEFAULT_ROWS
 ) -> dict[str, Any]:
-    """Run a read query: refused if it has a write clause, run in a READ_ACCESS session (so a server that
-    enforces access modes refuses writes too), and cut at `limit` rows (`truncated` says so)."""
+    """Run a query that must not change the graph, with defence in depth (no check stands alone):
+
+    1. the clause check refuses write clauses and procedures outside a read allow-list;
+    2. where the server's planner is trusted (Neo4j), `EXPLAIN` must classify the query as read-only ("r"),
+       and the session is READ_ACCESS, which Neo4j enforces (ArcadeDB ignores access modes);
+    3. on every server the query runs in an explicit transaction that is always rolled back, so whatever a
+       check missed is undone;
+    4. a query whose summary counts any update is refused after that rollback.
+
+    At most `limit` rows come back (`truncated` says when there were more)."""
     if not query.strip():
         raise ConfigError("query must not be empty")
     clause = write_clause(query)
     if clause:
         raise ConfigError(f"read-only: the query contains {clause}, which writes or administers the graph")
     limit = _limit(limit)
-
-    @neo4j.unit_of_work(timeout=30)
-    def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[dict[str, Any]], bool]:
-        result = tx.run(query, dict(params or {}))
-        rows: list[dict[str, Any]] = []
-        for record in result:
-            if len(rows) == limit:
-                return list(result.keys()), rows, True
-            rows.append({k: to_json(v) for k, v in record.items()})
-        return list(result.keys()), rows, False
-
+    arguments = dict(params or {})
     try:
         with store.session(read_only=True) as session:
-            columns, rows, truncated = session.execute_read(work)
+            if store.dialect.trusts_explain:
+                _refuse_unless_planned_read(session, query, arguments)
+            columns, rows, truncated, updates = _rolled_back(session, query, arguments, limit)
     except Neo4jError as exc:
         raise StoreError(f"the query failed: {exc.message or exc}") from exc
+    if updates:
+        raise ConfigError("read-only: the query tried to change the graph; its changes were rolled back")
     return {"columns": columns, "rows": rows, "row_count": len(rows), "truncated": truncated, "limit": limit}
+
+
+def _refuse_unless_planned_read(session: neo4j.Session, query: str, params: dict[str, Any]) -> None:
+    summary = session.run(f"EXPLAIN {query}", params).consume()
+    if summary.query_type != "r":
+        raise ConfigError(f"read-only: the server plans this query as {summary.query_type!r}, not read-only")
+
+
+def _rolled_back(
+    session: neo4j.Session, query: str, params: dict[str, Any], limit: int
+) -> tuple[list[str], list[dict[str, Any]], bool, bool]:
+    """(columns, rows, truncated, updated) of `query` in a transaction that is never committed."""
+    tx = session.begin_transaction(timeout=CYPHER_TIMEOUT)
+    try:
+        result = tx.run(query, params)
+        rows: list[dict[str, Any]] = []
+        truncated = False
+        for record in result:
+            if len(rows) == limit:
+                truncated = True
+                break
+            rows.append({k: to_json(v) for k, v in record.items()})
+        columns = list(result.keys())
+        counters = result.consume().counters
+        return columns, rows, truncated, counters.contains_updates or counters.contains_system_updates
+    finally:
+        tx.rollback()
+        tx.close()
 
 
 def to_json(value: Any) -> Any:
