@@ -7,7 +7,7 @@ Corpus: by default the running interpreter's standard library without site-packa
 tests or idle_test (734 .py files on 3.11.7), copied to a temporary folder.
 
 Modes (each configuration runs in a fresh child interpreter, so peak RSS and the GIL state are its own):
-  parse   pipeline.run(dry_run=True): discovery, parse/extract in the pool, resolve; no graph server.
+  parse   pipeline.run.run(dry_run=True): discovery, parse/extract in the pool, resolve; no graph server.
           files/s = files / the `parse` phase, the part that runs in parallel.
   index   the whole corpus into the managed (embedded) ArcadeDB server; the repository is deleted before each
           run. files/s = files / wall seconds.
@@ -90,8 +90,9 @@ def copy_small(corpus: Path, dest: Path, files: int = SMALL_FILES) -> None:
 def child(config: dict[str, Any]) -> dict[str, Any]:
     """Run one configuration `runs` times; return per-run figures and this process tree's peak RSS."""
     sys.path.insert(0, str(ROOT))
-    from indexer import pipeline, runtime
-    from indexer.connect import open_store
+    from indexer import runtime
+    from indexer.pipeline.run import run as index_run
+    from indexer.store import open_store, writes
     from indexer.settings import Settings
 
     runtime.watch_gil()
@@ -102,8 +103,8 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
     try:
         for _ in range(config["runs"] + config.get("warmup", 0)):
             if store is not None:
-                store.delete_repository(repo)
-            summary = pipeline.run(config["corpus"], settings, repo=repo, store=store,
+                writes.delete_repository(store, repo)
+            summary = index_run(config["corpus"], settings, repo=repo, store=store,
                                    dry_run=config["mode"] == "parse")
             runs.append({
                 "wall": summary.wall_seconds, "phases": summary.phases, "files": summary.files_indexed,
@@ -112,7 +113,7 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
                 "relationships": sum(summary.relationships.values()),
             })
         if store is not None:
-            store.delete_repository(repo)
+            writes.delete_repository(store, repo)
     finally:
         if store is not None:
             store.close()

@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     concurrencies = [int(w) for w in args.workers.split(",")]
 
     from indexer import localdb
-    from indexer.connect import open_store
-    from indexer.embed import EmbeddingSettings
-    from indexer.pipeline import run
+    from indexer.store import open_store
+    from indexer.embeddings.provider import EmbeddingSettings
+    from indexer.pipeline.run import run
     from indexer.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="graphdex-bench-embed-"))

@@ -5,26 +5,34 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from threading import Event
 from typing import Any
 
 from . import __version__, localdb, runtime
-from .errors import GraphdexError
-from .settings import EXECUTORS, Settings, default_workers, parse_size
+from .errors import EXIT_CODES, GraphdexError
+from .settings import BY_NAME, EXECUTORS, IF_BUSY, SETTINGS, Settings, parse_size
 
 log = logging.getLogger("graphdex")
 
-EPILOG = """\
-environment:
-  NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD, NEO4J_DATABASE   use this Neo4j instead of the managed server
-  GRAPHDEX_EXECUTOR, GRAPHDEX_WORKERS, NEO4J_MAX_CONNECTION_POOL_SIZE, GRAPHDEX_BATCH_SIZE,
-  GRAPHDEX_MAX_FILE_SIZE, GRAPHDEX_SERIAL_THRESHOLD, GRAPHDEX_HOME (data folder, default ~/.local/share/graphdex)
-  OPENAI_API_KEY, OPENAI_BASE_URL, GRAPHDEX_EMBED_MODEL, GRAPHDEX_EMBED_DIMENSIONS, GRAPHDEX_EMBED_CONCURRENCY
-                                                               embeddings (off without a key or a local server)
-Options given on the command line override the environment.
-"""
+EMBEDDING_ENV = "OPENAI_API_KEY, OPENAI_BASE_URL, GRAPHDEX_EMBED_MODEL, GRAPHDEX_EMBED_DIMENSIONS, " \
+                "GRAPHDEX_EMBED_CONCURRENCY"
+
+
+def epilog() -> str:
+    names = ", ".join(s.env for s in SETTINGS if s.env)
+    codes = "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES.items())
+    return (f"environment (the README's configuration table says what each does):\n  {names}\n"
+            f"  embeddings: {EMBEDDING_ENV}\n"
+            "Options given on the command line override the environment.\n\n"
+            f"exit codes:\n{codes}\n")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: the run stops, its worker processes end, the graph stays consistent."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,33 +45,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return args.handler(args)
+        with _sigterm_as_interrupt():
+            return args.handler(args)
     except GraphdexError as exc:
         print(f"graphdex: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("graphdex: interrupted", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt as exc:
+        print(f"graphdex: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}", file=sys.stderr)
         return 130
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (called from a test harness): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphdex",
         description="Index a source repository into a code graph (Neo4j / ArcadeDB over Bolt) for AI assistants.",
-        epilog=EPILOG,
+        epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"graphdex {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    index = commands.add_parser("index", help="index a repository into the graph",
+    index = commands.add_parser("index", help="index a repository into the graph", epilog=epilog(),
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
                                 description="Index the repository at PATH into the code graph and print a summary.")
     index.add_argument("path", metavar="PATH", help="the repository's root folder")
     index.add_argument("--name", help="repository id in the graph (default: the folder's name)")
-    _add_parallel_options(index)
-    index.add_argument("--batch-size", type=int, help="rows per UNWIND write (default 1000)")
-    index.add_argument("--max-file-size", help="skip files larger than this, e.g. 1M, 512K (default 1M)")
+    _add_setting_options(index)
     index.add_argument("--dry-run", action="store_true", help="parse and resolve without writing to a graph")
     index.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
     index.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -84,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, handler, text in (
         ("start", cmd_db_start, "start the local server (or report the running one)"),
         ("stop", cmd_db_stop, "stop the local server"),
-        ("status", cmd_db_status, "is the local server running? where?"),
+        ("status", cmd_db_status, "is the local server running? where? (exit 3: not running; 1: damaged)"),
         ("install-runtime", cmd_db_install_runtime,
          "download ArcadeDB's Java runtime and jars (for interpreters without the arcadedb-embedded wheel)"),
     ):
@@ -101,35 +125,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_parallel_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--executor", choices=EXECUTORS,
-                        help="auto (default): threads on free-threaded Python with the GIL off, else processes; "
-                             "serial below the serial threshold")
-    parser.add_argument("--workers", type=int, help=f"parallel workers (default {default_workers()})")
-    parser.add_argument("--pool-size", type=int, help="Bolt connection pool size, >= workers (default workers+2)")
+_CHOICES = {"executor": EXECUTORS, "if_busy": IF_BUSY}
+_TYPES = {"workers": int, "pool_size": int, "batch_size": int}
+
+
+def _add_setting_options(parser: argparse.ArgumentParser) -> None:
+    """One option per setting that has one, with its help and default from the settings table."""
+    for setting in SETTINGS:
+        if setting.option is None:
+            continue
+        parser.add_argument(setting.option, dest=setting.name, choices=_CHOICES.get(setting.name),
+                            type=_TYPES.get(setting.name, str),
+                            help=f"{setting.help} (default {setting.default}; env {setting.env})")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        executor=getattr(args, "executor", None),
-        workers=getattr(args, "workers", None),
-        pool_size=getattr(args, "pool_size", None),
-        batch_size=getattr(args, "batch_size", None),
-        max_file_size=_parse_size(getattr(args, "max_file_size", None)),
-    )
-
-
-def _parse_size(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    return parse_size(raw, "--max-file-size")
+    given = {s.name: getattr(args, s.name, None) for s in SETTINGS if s.option}
+    if given.get("max_file_size") is not None:
+        given["max_file_size"] = parse_size(given["max_file_size"], BY_NAME["max_file_size"].option or "")
+    return Settings.from_env(**given)
 
 
 # -- commands ---------------------------------------------------------------------------------------------------
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .pipeline import run
+    from .pipeline.run import run
     from .progress import ProgressBar
 
     settings = settings_from(args)
@@ -144,10 +165,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         if bar:
             bar.close()
     data = summary.to_dict()
-    if args.json:
-        print(json.dumps(data, indent=None, sort_keys=False))
-    else:
-        print(format_summary(data))
+    print(json.dumps(data) if args.json else format_summary(data))
     return 0
 
 
@@ -155,7 +173,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from .search import search_with_settings
 
     found = search_with_settings(args.query, settings_from(args), k=args.k, repo=args.repo, kind=args.kind)
-    data = {"results": found["results"], "mode": found["mode"]}
+    data: dict[str, Any] = {"results": found["results"], "mode": found["mode"]}
     if "note" in found:
         data["note"] = found["note"]
     print(json.dumps(data) if args.json else format_search(data))
@@ -179,8 +197,8 @@ def format_summary(s: dict[str, Any]) -> str:
         f"graphdex: indexed {s['repo']} ({s['root']}){' [dry run]' if s['dry_run'] else ''}"
         f"{' [CANCELLED]' if s['cancelled'] else ''}",
         f"  files     {s['files_indexed']} indexed ({s['files_changed']} changed, {s['files_unchanged']} unchanged,"
-        f" {s['files_deleted']} deleted), {s['files_skipped']} skipped, {s['files_failed']} failed,"
-        f" {s['syntax_errors']} with syntax errors",
+        f" {s['files_deleted']} deleted" + (f", {s['files_retried']} retried" if s["files_retried"] else "")
+        + f"), {s['files_skipped']} skipped, {s['files_failed']} failed, {s['syntax_errors']} with syntax errors",
         "  nodes     " + ", ".join(f"{k} {v}" for k, v in s["nodes"].items()),
         "  rels      " + ", ".join(f"{k} {v}" for k, v in s["relationships"].items()),
         f"  unresolved calls {s['unresolved_calls']}, bases {s['unresolved_bases']}",
@@ -193,10 +211,8 @@ def format_summary(s: dict[str, Any]) -> str:
     if s.get("embeddings"):
         e = s["embeddings"]
         lines.append("  embedding " + ", ".join(f"{k} {v}" for k, v in e.items()))
-    for item in s["skipped"]:
-        lines.append(f"  skipped   {item['path']}: {item['reason']}")
-    for item in s["failed"]:
-        lines.append(f"  failed    {item['path']}: {item['reason']}")
+    for kind, items in (("skipped", s["skipped"]), ("failed", s["failed"]), ("syntax", s["syntax_error_files"])):
+        lines.extend(f"  {kind:<9} {item['path']}: {item['reason']}" for item in items)
     return "\n".join(lines)
 
 
@@ -209,9 +225,7 @@ def _server_text(info: localdb.ServerInfo) -> str:
             f"log {info.log_path}")
 
 
-def _server_dict(info: localdb.ServerInfo | None) -> dict[str, Any]:
-    if info is None:
-        return {"running": False}
+def _server_dict(info: localdb.ServerInfo) -> dict[str, Any]:
     return {"running": True, "pid": info.pid, "bolt_uri": info.bolt_uri, "http_url": info.http_url,
             "database": info.database, "data_dir": str(info.data_dir), "log_path": str(info.log_path)}
 
@@ -229,9 +243,14 @@ def cmd_db_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_db_status(args: argparse.Namespace) -> int:
-    info = localdb.status(settings_from(args))
-    _print(args, _server_dict(info), _server_text(info) if info else "not running")
-    return 0 if info else 3
+    status = localdb.status(settings_from(args))
+    data: dict[str, Any] = _server_dict(status.info) if status.info else {"running": status.running}
+    data.update(pid=status.pid, problem=status.problem)
+    text = _server_text(status.info) if status.info and not status.problem else status.summary
+    _print(args, data, text)
+    if not status.running:
+        return 3
+    return 1 if status.problem else 0
 
 
 def cmd_db_install_runtime(args: argparse.Namespace) -> int:
@@ -241,7 +260,7 @@ def cmd_db_install_runtime(args: argparse.Namespace) -> int:
 
 
 def cmd_runtime(args: argparse.Namespace) -> int:
-    report = runtime.report().to_dict()
+    report: dict[str, Any] = dict(runtime.report().to_dict())
     settings = settings_from(args)
     report.update(default_workers=settings.workers, pool_size=settings.connection_pool_size)
     text = "\n".join(f"{k:<22} {v}" for k, v in report.items())

@@ -1,6 +1,6 @@
-"""Background index jobs: the MCP face starts a run and returns at once; clients poll or cancel it by id.
+"""Background index jobs: a face starts a run and answers at once; clients poll, watch or cancel it by id.
 
-A small thread pool runs `pipeline.run` (which brings its own parse pool); each job's state sits behind a lock
+A small thread pool runs the pipeline (which brings its own parse pool); each job's state sits behind a lock
 because the pipeline's progress callback writes it from the job thread while the server reads it.
 """
 
@@ -18,9 +18,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from . import pipeline, runtime
-from .errors import GraphdexError
-from .pipeline import Progress, Summary
+from . import runtime
+from .errors import GraphdexError, NotFoundError
+from .models import Progress, Summary
+from .pipeline.run import repo_name_for, run
+from .results import JobStatus
 from .settings import Settings
 from .store import GraphStore
 
@@ -79,11 +81,11 @@ class IndexJob:
                 total = done = total or done + 1
             return float(done), float(total) if total else None, f"{self.state} / {self.phase}: {self.message}"
 
-    def snapshot(self) -> dict[str, Any]:
+    def status(self) -> JobStatus:
         """A JSON-ready view of the job, safe to hand to a client."""
         with self._lock:
             s = self.settings
-            out: dict[str, Any] = {
+            out: JobStatus = {
                 "job_id": self.id,
                 "repo": self.repo,
                 "root": self.root,
@@ -96,6 +98,7 @@ class IndexJob:
                 "eta_seconds": self._eta(),
                 "elapsed_seconds": round(time.monotonic() - self._started, 2) if self._started else 0.0,
                 "executor": s.executor,
+                "executor_reason": None,
                 "workers": s.workers,
                 "pool_size": s.connection_pool_size,
                 "free_threading_build": runtime.is_free_threading_available(),
@@ -107,13 +110,19 @@ class IndexJob:
                 "error": self.error,
                 "nodes": {},
                 "relationships": {},
+                "files_indexed": None,
+                "files_changed": None,
+                "files_deleted": None,
                 "files_skipped": 0,
                 "files_failed": 0,
+                "syntax_errors": None,
                 "skipped": [],
                 "failed": [],
+                "wall_seconds": None,
+                "cancelled": None,
             }
             if self.summary is not None:
-                out.update(self._summary_fields(self.summary))
+                out.update(_from_summary(self.summary))  # type: ignore[typeddict-item]
             return out
 
     def _eta(self) -> float | None:
@@ -121,33 +130,33 @@ class IndexJob:
             return None
         return round((self.files_total - self.files_done) / self.files_per_second, 1)
 
-    @staticmethod
-    def _summary_fields(sm: Summary) -> dict[str, Any]:
-        return {
-            "nodes": sm.nodes,
-            "relationships": sm.relationships,
-            "files_indexed": sm.files_indexed,
-            "files_changed": sm.files_changed,
-            "files_deleted": sm.files_deleted,
-            "files_skipped": sm.files_skipped,
-            "files_failed": sm.files_failed,
-            "syntax_errors": sm.syntax_errors,
-            "skipped": sm.skipped[:REPORTED_PROBLEMS],
-            "failed": sm.failed[:REPORTED_PROBLEMS],
-            "executor": sm.executor or "serial",
-            "executor_reason": sm.executor_reason,
-            "workers": sm.workers,
-            "gil_enabled": sm.gil_enabled,
-            "gil_cause": sm.gil_cause,
-            "wall_seconds": sm.wall_seconds,
-            "files_per_second": sm.files_per_second,
-            "cancelled": sm.cancelled,
-        }
-
     def _set(self, **changes: Any) -> None:
         with self._lock:
             for name, value in changes.items():
                 setattr(self, name, value)
+
+
+def _from_summary(sm: Summary) -> dict[str, Any]:
+    return {
+        "nodes": sm.nodes,
+        "relationships": sm.relationships,
+        "files_indexed": sm.files_indexed,
+        "files_changed": sm.files_changed,
+        "files_deleted": sm.files_deleted,
+        "files_skipped": sm.files_skipped,
+        "files_failed": sm.files_failed,
+        "syntax_errors": sm.syntax_errors,
+        "skipped": sm.skipped[:REPORTED_PROBLEMS],
+        "failed": sm.failed[:REPORTED_PROBLEMS],
+        "executor": sm.executor or "serial",
+        "executor_reason": sm.executor_reason,
+        "workers": sm.workers,
+        "gil_enabled": sm.gil_enabled,
+        "gil_cause": sm.gil_cause,
+        "wall_seconds": sm.wall_seconds,
+        "files_per_second": sm.files_per_second,
+        "cancelled": sm.cancelled,
+    }
 
 
 StoreFor = Callable[[Settings], GraphStore | None]
@@ -157,17 +166,19 @@ class JobManager:
     """Runs index jobs `max_concurrent` at a time (default 1: the parse pool already uses the cores, and
     ArcadeDB serialises writes) and remembers the last `history` of them."""
 
-    def __init__(self, store_for: StoreFor, max_concurrent: int = 1, history: int = 50) -> None:
+    def __init__(self, store_for: StoreFor, max_concurrent: int = 1, history: int = 50,
+                 owner: str = "graphdex MCP server") -> None:
         self._store_for = store_for  # a shared store fitting these settings, or None: the run opens its own
         self._pool = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="graphdex-job")
         self._jobs: OrderedDict[str, IndexJob] = OrderedDict()
         self._lock = threading.Lock()
         self._history = history
+        self._owner = owner
 
     def submit(self, root: str | Path, settings: Settings, repo: str | None = None) -> tuple[IndexJob, bool]:
         """Start indexing `root` (an existing directory); (job, False) when one for it is already active."""
         path = Path(root).expanduser().resolve()
-        name = pipeline.repo_name_for(path, repo)
+        name = repo_name_for(path, repo)
         with self._lock:
             for job in self._jobs.values():
                 if job.root == str(path) and job.active:
@@ -178,9 +189,13 @@ class JobManager:
         self._pool.submit(self._run, job)
         return job, True
 
-    def get(self, job_id: str) -> IndexJob | None:
+    def get(self, job_id: str) -> IndexJob:
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFoundError(f"no index job with id {job_id!r}; index_status without job_id lists recent jobs",
+                                "job", job_id)
+        return job
 
     def list(self) -> list[IndexJob]:
         with self._lock:
@@ -190,11 +205,9 @@ class JobManager:
         with self._lock:
             return next((j for j in self._jobs.values() if j.repo == repo and j.active), None)
 
-    def cancel(self, job_id: str) -> IndexJob | None:
+    def cancel(self, job_id: str) -> IndexJob:
         """Ask a job to stop: a queued job never starts; a running one stops at its next batch boundary."""
         job = self.get(job_id)
-        if job is None:
-            return None
         job.cancel_event.set()
         with job._lock:
             if job.state == "queued":
@@ -219,9 +232,8 @@ class JobManager:
             job.state, job.phase, job.started_at, job._started = "running", "starting", _now(), time.monotonic()
         try:
             store = self._store_for(job.settings)
-            summary = pipeline.run(
-                job.root, job.settings, repo=job.repo, store=store, progress=job.on_progress, cancel=job.cancel_event
-            )
+            summary = run(job.root, job.settings, repo=job.repo, store=store, progress=job.on_progress,
+                          cancel=job.cancel_event, owner=self._owner)
         except GraphdexError as exc:
             job._set(state="failed", error=str(exc))
         except Exception as exc:  # noqa: BLE001 - a job thread must record every failure, not die silently

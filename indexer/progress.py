@@ -1,4 +1,4 @@
-"""A small progress bar for terminals (stderr), and plain phase lines when stderr is not a terminal."""
+"""The CLI's progress bar on stderr (plain phase lines when stderr is not a terminal)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from .pipeline import Progress
+from .models import Progress
 
 
 class ProgressBar:

@@ -14,11 +14,12 @@ from typing import Any
 
 from neo4j.exceptions import Neo4jError
 
-from .embed import EmbeddingError, EmbeddingSettings
-from .errors import GraphdexError
+from .embeddings.provider import EmbeddingSettings
+from .errors import ConfigError, EmbeddingError, GraphdexError
+from .results import SearchHit, SearchResults
 from .settings import Settings
 from .source import source_lines
-from .store import GraphStore
+from .store import GraphStore, open_store, vectors
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def _kind_label(kind: str | None) -> str | None:
     if kind is None:
         return None
     if kind not in SEARCH_KINDS:
-        raise GraphdexError(f"kind must be one of {', '.join(SEARCH_KINDS)}, not {kind!r}")
+        raise ConfigError(f"kind must be one of {', '.join(SEARCH_KINDS)}, not {kind!r}")
     return "Module" if kind == "File" else kind
 
 
@@ -43,12 +44,12 @@ def semantic_search(
     repo: str | None = None,
     kind: str | None = None,
     settings: EmbeddingSettings | None = None,
-) -> dict[str, Any]:
+) -> SearchResults:
     """Ranked symbols for `query`: {"mode": "semantic" | "fulltext", "results": [...], "note"?: str}."""
     if not query.strip():
-        raise GraphdexError("the search query is empty")
+        raise ConfigError("the search query is empty")
     if k < 1:
-        raise GraphdexError(f"k must be at least 1, not {k}")
+        raise ConfigError(f"k must be at least 1, not {k}")
     label = _kind_label(kind)
     settings = settings or EmbeddingSettings.from_env()
     if not settings.enabled:
@@ -57,12 +58,12 @@ def semantic_search(
             "results": text_search(store, query, k, repo, label),
             "note": f"embeddings are off: {settings.disabled_reason}; results come from text search",
         }
-    from .vectors import shared_embedder
+    from .pipeline.embed import shared_embedder
 
     vector = shared_embedder(settings).embed_query(query)
     fetch = min(MAX_CANDIDATES, k * (20 if repo or label else 4))
     try:
-        hits = store.nearest_chunks([float(x) for x in vector], fetch)
+        hits = vectors.nearest_chunks(store, [float(x) for x in vector], fetch)
     except (GraphdexError, Neo4jError) as exc:
         raise EmbeddingError(f"the vector index cannot be queried (has anything been embedded?): {exc}") from exc
     best: dict[str, float] = {}
@@ -77,7 +78,7 @@ def semantic_search(
     return {"mode": "semantic", "results": results}
 
 
-def text_search(store: GraphStore, query: str, k: int, repo: str | None, label: str | None) -> list[dict]:
+def text_search(store: GraphStore, query: str, k: int, repo: str | None, label: str | None) -> list[SearchHit]:
     """Symbols whose name, qualified name or docstring contains the query's words, most matches first."""
     words = sorted({w.lower() for w in _WORD.findall(query)}) or [query.strip().lower()]
     matches = " + ".join(
@@ -117,7 +118,7 @@ def _roots(store: GraphStore) -> dict[str, str]:
     return {r["id"]: r["root"] for r in store.read("MATCH (r:Repository) RETURN r.id AS id, r.root AS root")}
 
 
-def _result(node: dict[str, Any], score: float, roots: dict[str, str]) -> dict[str, Any]:
+def _result(node: dict[str, Any], score: float, roots: dict[str, str]) -> SearchHit:
     return {
         "qualified_name": node["qualified_name"],
         "kind": node["kind"],
@@ -144,9 +145,7 @@ def snippet(root: str | None, node: dict[str, Any], lines: int = SNIPPET_LINES) 
     return "\n".join(p for p in parts if p)
 
 
-def search_with_settings(query: str, settings: Settings, **kwargs: Any) -> dict[str, Any]:
+def search_with_settings(query: str, settings: Settings, **kwargs: Any) -> SearchResults:
     """Open the configured graph, search, close (for the CLI)."""
-    from .connect import open_store
-
     with open_store(settings) as store:
         return semantic_search(store, query, **kwargs)

@@ -1,12 +1,14 @@
-"""One typed Settings object: defaults < environment < explicit arguments (CLI options, tool arguments).
+"""Every setting once: its environment variable, command-line option, default, help and validation.
 
-Validated once, here; the rest of graphdex trusts it.
+Defaults < environment < explicit arguments (CLI options, MCP tool arguments), validated here; the rest of
+graphdex trusts a Settings. The README's configuration table, the CLI's options and epilog, and server.json's
+environment list are all derived from (or tested against) the SETTINGS table below.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,9 @@ from typing import Any
 from .errors import ConfigError
 
 EXECUTORS = ("auto", "thread", "process", "serial")
+IF_BUSY = ("wait", "fail")
 MAX_WORKERS = 256
+URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 
 def default_workers() -> int:
@@ -24,6 +28,105 @@ def default_workers() -> int:
 def default_home() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "graphdex"
+
+
+# ------------------------------------------------------------------------------------------------ parsers
+
+
+def parse_int(raw: str, source: str) -> int:
+    try:
+        return int(raw.replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"{source} must be a whole number, not {raw!r}") from None
+
+
+def parse_float(raw: str, source: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{source} must be a number, not {raw!r}") from None
+
+
+def parse_size(raw: str, source: str) -> int:
+    """Bytes, with an optional K/M/G suffix (binary units): 1048576, 512K or 1M."""
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    text = raw.strip().lower().removesuffix("b").removesuffix("i")
+    factor = units.get(text[-1:], 1)
+    number = text[:-1] if factor != 1 else text
+    try:
+        return int(float(number) * factor)
+    except ValueError:
+        raise ConfigError(f"{source} must be a size such as 1048576, 512K or 1M, not {raw!r}") from None
+
+
+def parse_text(raw: str, source: str) -> str:
+    return raw
+
+
+def parse_path(raw: str, source: str) -> Path:
+    return Path(raw).expanduser()
+
+
+def parse_paths(raw: str, source: str) -> tuple[Path, ...]:
+    """Folders separated by os.pathsep (":" on POSIX, ";" on Windows)."""
+    return tuple(Path(p.strip()).expanduser() for p in raw.split(os.pathsep) if p.strip())
+
+
+# ------------------------------------------------------------------------------------------------ the table
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # the Settings field
+    env: str | None  # environment variable
+    option: str | None  # command-line option of `graphdex index` (and the MCP tool argument of the same name)
+    default: str  # as documented
+    help: str
+    parse: Callable[[str, str], Any] = parse_text
+    secret: bool = False  # never printed, logged or returned
+
+    @property
+    def source(self) -> str:
+        """How a user knows this setting, for error messages: "GRAPHDEX_WORKERS / --workers"."""
+        return " / ".join(s for s in (self.env, self.option) if s) or self.name
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("neo4j_uri", "NEO4J_URI", None, "unset: the managed local ArcadeDB",
+            "the graph server (bolt://, neo4j:// and their +s/+ssc forms)"),
+    Setting("neo4j_username", "NEO4J_USERNAME", None, "neo4j", "user name on that server"),
+    Setting("neo4j_password", "NEO4J_PASSWORD", None, "none", "its password (never printed or logged)",
+            secret=True),
+    Setting("neo4j_database", "NEO4J_DATABASE", None, "the server's default", "database name on that server"),
+    Setting("executor", "GRAPHDEX_EXECUTOR", "--executor", "auto",
+            "auto, thread, process or serial: auto picks threads on free-threaded Python with the GIL off, "
+            "else processes, and serial below the serial threshold"),
+    Setting("workers", "GRAPHDEX_WORKERS", "--workers", "min(cpu_count, 8)", "parallel parse workers",
+            parse_int),
+    Setting("pool_size", "NEO4J_MAX_CONNECTION_POOL_SIZE", "--pool-size", "workers + 2",
+            "Bolt connection pool size (at least the number of workers)", parse_int),
+    Setting("serial_threshold", "GRAPHDEX_SERIAL_THRESHOLD", None, "50 files",
+            "with `auto`, fewer files than this are parsed serially", parse_int),
+    Setting("max_file_size", "GRAPHDEX_MAX_FILE_SIZE", "--max-file-size", "1M",
+            "skip larger files (1048576, 512K, 1M)", parse_size),
+    Setting("batch_size", "GRAPHDEX_BATCH_SIZE", "--batch-size", "1000 rows", "rows per UNWIND write",
+            parse_int),
+    Setting("if_busy", "GRAPHDEX_IF_BUSY", "--if-busy", "wait",
+            "when another run is indexing the same repository: wait for it, or fail at once"),
+    Setting("busy_timeout", "GRAPHDEX_BUSY_TIMEOUT", None, "600 s",
+            "how long `--if-busy wait` waits before failing", parse_float),
+    Setting("home", "GRAPHDEX_HOME", None, "~/.local/share/graphdex",
+            "graphdex's data folder: the managed server, caches, credentials", parse_path),
+    Setting("db_heap", "GRAPHDEX_DB_HEAP", None, "2g", "the managed server's Java heap (512m, 2g)"),
+    Setting("arcadedb_home", "GRAPHDEX_ARCADEDB_HOME", None,
+            "the arcadedb-embedded package, else $GRAPHDEX_HOME/runtime",
+            "a folder holding ArcadeDB's jre/ and jars/ for the managed server", parse_path),
+    Setting("allowed_roots", "GRAPHDEX_ALLOWED_ROOTS", None, "the server's working directory",
+            "MCP server: folders index_repository may read when the client offers no roots "
+            "(separated by os.pathsep)", parse_paths),
+    Setting("log_level", "GRAPHDEX_LOG_LEVEL", None, "INFO", "MCP server: the stderr log level"),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -37,11 +140,19 @@ class Settings:
     executor: str = "auto"
     workers: int = default_workers()
     pool_size: int | None = None  # connection pool size; None -> workers + 2
-    serial_threshold: int = 50  # fewer changed files than this run serially ("auto" only)
+    serial_threshold: int = 50  # fewer files than this run serially ("auto" only)
     # Discovery and writing.
     max_file_size: int = 1024 * 1024
     batch_size: int = 1000
+    if_busy: str = "wait"
+    busy_timeout: float = 600.0
+    # Local files and the managed server.
     home: Path = default_home()
+    db_heap: str = "2g"
+    arcadedb_home: Path | None = None
+    # The MCP face.
+    allowed_roots: tuple[Path, ...] = ()
+    log_level: str = "INFO"
 
     @property
     def connection_pool_size(self) -> int:
@@ -49,8 +160,13 @@ class Settings:
 
     def public_dict(self) -> dict[str, Any]:
         """The settings as JSON-ready values, without secrets."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if "password" not in f.name}
-        out["home"] = str(self.home)
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if BY_NAME.get(f.name) is not None and BY_NAME[f.name].secret:
+                continue
+            value = getattr(self, f.name)
+            out[f.name] = [str(v) for v in value] if isinstance(value, tuple) else (
+                str(value) if isinstance(value, Path) else value)
         out["connection_pool_size"] = self.connection_pool_size
         return out
 
@@ -66,62 +182,17 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
-        for name, (var, parse) in _ENV.items():
-            raw = env.get(var, "").strip()
+        for setting in SETTINGS:
+            raw = env.get(setting.env, "").strip() if setting.env else ""
             if raw:
-                values[name] = parse(raw, var)
+                values[setting.name] = setting.parse(raw, setting.env or setting.name)
         base = cls(**values) if values else cls()
         return base.with_overrides(**overrides)
 
 
-def parse_int(raw: str, source: str) -> int:
-    try:
-        return int(raw.replace("_", ""))
-    except ValueError:
-        raise ConfigError(f"{source} must be a whole number, not {raw!r}") from None
-
-
-def parse_size(raw: str, source: str) -> int:
-    """Bytes, with an optional K/M/G suffix (binary units): 1048576, 512K, 1M."""
-    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
-    text = raw.strip().lower().removesuffix("b").removesuffix("i")
-    factor = units.get(text[-1:], 1)
-    number = text[:-1] if factor != 1 else text
-    try:
-        return int(float(number) * factor)
-    except ValueError:
-        raise ConfigError(f"{source} must be a size such as 1048576, 512K or 1M, not {raw!r}") from None
-
-
-def parse_text(raw: str, source: str) -> str:
-    return raw
-
-
-def _path(raw: str, source: str) -> Path:
-    return Path(raw).expanduser()
-
-
-_ENV = {
-    "neo4j_uri": ("NEO4J_URI", parse_text),
-    "neo4j_username": ("NEO4J_USERNAME", parse_text),
-    "neo4j_password": ("NEO4J_PASSWORD", parse_text),
-    "neo4j_database": ("NEO4J_DATABASE", parse_text),
-    "executor": ("GRAPHDEX_EXECUTOR", parse_text),
-    "workers": ("GRAPHDEX_WORKERS", parse_int),
-    "pool_size": ("NEO4J_MAX_CONNECTION_POOL_SIZE", parse_int),
-    "serial_threshold": ("GRAPHDEX_SERIAL_THRESHOLD", parse_int),
-    "max_file_size": ("GRAPHDEX_MAX_FILE_SIZE", parse_size),
-    "batch_size": ("GRAPHDEX_BATCH_SIZE", parse_int),
-    "home": ("GRAPHDEX_HOME", _path),
-}
-
-# The name a user knows each setting by, for error messages.
-SOURCE_NAMES = {name: f"{var} / --{name.replace('_', '-')}" for name, (var, _) in _ENV.items()}
-
-
 def _validated(s: Settings) -> Settings:
     def bad(name: str, why: str) -> ConfigError:
-        return ConfigError(f"{SOURCE_NAMES.get(name, name)}: {why}")
+        return ConfigError(f"{BY_NAME[name].source}: {why}", setting=name)
 
     if s.executor not in EXECUTORS:
         raise bad("executor", f"must be one of {', '.join(EXECUTORS)}, not {s.executor!r}")
@@ -135,9 +206,29 @@ def _validated(s: Settings) -> Settings:
         raise bad("max_file_size", f"must be a positive size, not {s.max_file_size!r}")
     if not isinstance(s.serial_threshold, int) or s.serial_threshold < 0:
         raise bad("serial_threshold", f"must be 0 or more, not {s.serial_threshold!r}")
-    if s.neo4j_uri and s.neo4j_uri.split("://", 1)[0] not in _URI_SCHEMES:
-        raise bad("neo4j_uri", f"must start with one of {', '.join(s + '://' for s in _URI_SCHEMES)}")
+    if s.if_busy not in IF_BUSY:
+        raise bad("if_busy", f"must be one of {', '.join(IF_BUSY)}, not {s.if_busy!r}")
+    if not 0 <= s.busy_timeout <= 86_400:
+        raise bad("busy_timeout", f"must be from 0 to 86400 seconds, not {s.busy_timeout!r}")
+    if s.neo4j_uri and s.neo4j_uri.split("://", 1)[0] not in URI_SCHEMES:
+        raise bad("neo4j_uri", f"must start with one of {', '.join(u + '://' for u in URI_SCHEMES)}")
+    if not _is_heap(s.db_heap):
+        raise bad("db_heap", f"must be a JVM heap size such as 512m or 2g, not {s.db_heap!r}")
+    if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise bad("log_level", f"must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {s.log_level!r}")
     return s
 
 
-_URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+def _is_heap(text: str) -> bool:
+    digits = text[:-1] if text[-1:].lower() in ("k", "m", "g") else text
+    return digits.isdigit()
+
+
+def markdown_table(settings: tuple[Setting, ...] = SETTINGS) -> str:
+    """The README's configuration table."""
+    rows = ["| setting | environment | option | default |", "| --- | --- | --- | --- |"]
+    for s in settings:
+        env = f"`{s.env}`" if s.env else ""
+        option = f"`{s.option}`" if s.option else ""
+        rows.append(f"| {s.help} | {env} | {option} | {s.default} |")
+    return "\n".join(rows)

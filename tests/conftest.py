@@ -27,7 +27,7 @@ def graph_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def graph_server(graph_home: Path) -> Iterator[localdb.ServerInfo]:
     """Started in a fresh home, stopped at session end. A missing runtime fails loudly: never a skip."""
-    settings = Settings(home=graph_home, neo4j_uri=None)
+    settings = Settings.from_env(home=graph_home)
     try:
         try:
             info = localdb.ensure_running(settings)
@@ -45,7 +45,7 @@ def graph_server(graph_home: Path) -> Iterator[localdb.ServerInfo]:
 @pytest.fixture(scope="session")
 def graph_settings(graph_home: Path, graph_server: localdb.ServerInfo) -> Settings:
     """Settings bound to the session server's home; needs graph_server so that fixture owns the server."""
-    return Settings(home=graph_home, neo4j_uri=None)
+    return Settings.from_env(home=graph_home)
 
 
 @pytest.fixture(scope="session")

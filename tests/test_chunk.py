@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.chunk import (
+from indexer.embeddings.chunk import (
     chunks_for_module,
     chunks_for_symbol,
     symbol_header,
@@ -21,7 +21,7 @@ from indexer.chunk import (
     truncate_to_tokens,
 )
 from indexer.models import FUNCTION, FileFacts, Symbol
-from indexer.tokens import encoding_for
+from indexer.embeddings.tokens import encoding_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -253,7 +253,7 @@ if sys.argv[1] == "control":  # prove the guard catches a download: plain tiktok
         print(json.dumps({"blocked": str(exc)}))
     sys.exit(0)
 
-from indexer.tokens import encoding_for, ensure_offline_cache
+from indexer.embeddings.tokens import encoding_for, ensure_offline_cache
 small = encoding_for("text-embedding-3-small")
 print(json.dumps({
     "small": small.name,

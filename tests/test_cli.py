@@ -52,12 +52,14 @@ def test_index_text_summary_and_progress(tmp_path: Path, graph_home: Path, graph
     ([], {"GRAPHDEX_EXECUTOR": "gpu"}, "must be one of auto, thread, process, serial, not 'gpu'"),
     ([], {"GRAPHDEX_WORKERS": "many"}, "GRAPHDEX_WORKERS must be a whole number, not 'many'"),
     (["--max-file-size", "huge"], {}, "--max-file-size must be a size such as 1048576, 512K or 1M"),
-    ([], {"NEO4J_URI": "http://x"}, "NEO4J_URI / --neo4j-uri: must start with one of bolt://"),
+    ([], {"NEO4J_URI": "http://x"}, "NEO4J_URI: must start with one of bolt://"),
+    (["--if-busy", "wait"], {"GRAPHDEX_BUSY_TIMEOUT": "-1"}, "GRAPHDEX_BUSY_TIMEOUT: must be from 0 to 86400"),
+    ([], {"GRAPHDEX_DB_HEAP": "lots"}, "GRAPHDEX_DB_HEAP: must be a JVM heap size such as 512m or 2g"),
 ])
 def test_bad_configuration_is_one_clear_line(tmp_path: Path, args: list[str], env: dict[str, str],
                                              message: str) -> None:
     done = graphdex("index", str(tmp_path), *args, home=tmp_path / "home", env=env)
-    assert done.returncode == 1
+    assert done.returncode == 2  # invalid input
     assert done.stderr.strip().splitlines() == [f"graphdex: error: {done.stderr.split('error: ', 1)[1].strip()}"]
     assert message in done.stderr
 
@@ -66,7 +68,7 @@ def test_bad_option_and_bad_path(tmp_path: Path) -> None:
     done = graphdex("index", str(tmp_path), "--executor", "gpu", home=tmp_path / "home")
     assert done.returncode == 2 and "invalid choice: 'gpu'" in done.stderr
     done = graphdex("index", str(tmp_path / "missing"), "--dry-run", home=tmp_path / "home")
-    assert done.returncode == 1 and "no such directory" in done.stderr
+    assert done.returncode == 2 and "no such directory" in done.stderr
 
 
 def test_unreachable_server_is_one_clear_line(tmp_path: Path) -> None:
@@ -96,8 +98,10 @@ def test_settings_layering() -> None:
 def test_help_lists_commands_and_environment() -> None:
     done = subprocess.run([sys.executable, "-m", "indexer", "--help"], capture_output=True, text=True)
     assert done.returncode == 0
-    for word in ("index", "db", "serve", "runtime", "NEO4J_URI", "GRAPHDEX_WORKERS"):
+    for word in ("index", "db", "serve", "runtime", "NEO4J_URI", "GRAPHDEX_WORKERS", "exit codes:"):
         assert word in done.stdout
+    for code in ("0", "1", "2", "3", "4", "130"):
+        assert f"\n  {code:<4} " in done.stdout
 
 
 def test_serve_speaks_only_protocol_on_stdout(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from indexer.connect import open_store
+from indexer.store import open_store
 from indexer.errors import ConfigError
 from indexer.settings import Settings
 from indexer.store import GraphStore, queries

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from indexer.discover import DEFAULT_EXCLUDED_DIRS, discover
+from indexer.pipeline.discover import DEFAULT_EXCLUDED_DIRS, discover
 from indexer.errors import RepositoryError
 from indexer.models import SkippedFile
 
 # The module itself (a package __init__ re-exporting the function must not shadow it here).
-discover_module = importlib.import_module("indexer.discover")
+discover_module = importlib.import_module("indexer.pipeline.discover")
 
 
 def make(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -204,10 +204,19 @@ def test_root_containing_pyvenv_cfg_is_still_walked(tmp_path: Path) -> None:
 
 
 def test_other_extensions_are_not_candidates_and_not_reported(tmp_path: Path) -> None:
-    make(tmp_path, {"a.py": "", "b.pyi": "", "c.txt": b"\0\0", "d.pyc": b"\0"})
+    make(tmp_path, {"a.py": "", "c.txt": b"\0\0", "d.pyc": b"\0"})
     assert paths(tmp_path) == ["a.py"]
-    assert skipped(tmp_path) == {}
-    assert paths(tmp_path, extensions=frozenset({".py", ".pyi"})) == ["a.py", "b.pyi"]
+
+
+def test_stubs_are_indexed_alone_and_skipped_beside_their_source(tmp_path: Path) -> None:
+    """A .pyi stub is Python: indexed when it is the module's only file, listed as skipped (with the reason)
+    when the .py it describes is there."""
+    make(tmp_path, {"a.py": "", "a.pyi": "", "b.pyi": ""})
+    found = discover(tmp_path)
+    assert [f.path for f in found.files] == ["a.py", "b.pyi"]
+    assert [(s.path, s.reason) for s in found.skipped] == [
+        ("a.pyi", "type stub of a.py (the module is indexed from its source)")]
+    assert paths(tmp_path, extensions=frozenset({".py"})) == ["a.py"]
 
 
 def test_extensions_must_have_a_dot(tmp_path: Path) -> None:

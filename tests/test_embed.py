@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from openai_server import EmbeddingServer, embed_text
 
-from indexer.chunk import Chunk, chunks_for_symbol, text_hash
-from indexer.embed import (
+from indexer.embeddings.chunk import Chunk, chunks_for_symbol, text_hash
+from indexer.embeddings.provider import (
     LOCAL_PLACEHOLDER_KEY,
     Embedder,
     EmbeddingError,
@@ -22,7 +22,7 @@ from indexer.embed import (
 )
 from indexer.errors import ConfigError
 from indexer.models import FUNCTION, Symbol
-from indexer.tokens import encoding_for
+from indexer.embeddings.tokens import encoding_for
 
 KEY = "sk-test-secret-0123456789"
 

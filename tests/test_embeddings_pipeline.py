@@ -13,12 +13,13 @@ import pytest
 from openai_server import EmbeddingServer
 from sample_repo import EXPECTED_NODE_COUNTS, EXPECTED_RELATIONSHIP_COUNTS, make_sample_repo
 
-from indexer.connect import open_store
-from indexer.embed import EmbeddingSettings
-from indexer.pipeline import Progress, Summary, run
+from indexer.store import open_store
+from indexer.embeddings.provider import EmbeddingSettings
+from indexer.models import Progress, Summary
+from indexer.pipeline.run import run
 from indexer.search import semantic_search
 from indexer.settings import Settings
-from indexer.store import GraphStore
+from indexer.store import GraphStore, writes
 
 DIMS = 64
 # Symbols (15) + the modules with code of their own (pkg, pkg.geometry.util, pkg.shapes, app, broken; the
@@ -55,7 +56,7 @@ def sample(tmp_path: Path) -> Path:
 def index(
     root: Path, settings: Settings, store: GraphStore, repo: str, emb: EmbeddingSettings, cache: Path, **kwargs: object
 ) -> Summary:
-    store.delete_repository(repo) if kwargs.pop("fresh", False) else None
+    writes.delete_repository(store, repo) if kwargs.pop("fresh", False) else None
     return run(root, settings, repo=repo, store=store, embeddings=emb, embedding_cache=cache, **kwargs)
 
 
@@ -138,7 +139,7 @@ def test_vectors_stored_batched_cached_and_searchable(
     assert quiet.embeddings["chunks"] == 0 and server.request_count == 0
 
     # Deleting the repository deletes its chunks.
-    store.delete_repository("emb-a")
+    writes.delete_repository(store, "emb-a")
     assert store.read("MATCH (c:Chunk) WHERE c.repo = 'emb-a' RETURN count(c) AS c")[0]["c"] == 0
 
 
@@ -185,7 +186,8 @@ def test_permanent_failure_is_reported_per_file_and_keeps_the_graph(
     # The failed files are retried at the next run, and then succeed.
     server.reset()
     retry = index(sample, graph_settings, store, "emb-fail", emb, tmp_path / "c.sqlite")
-    assert retry.files_changed == len(failed) and retry.embeddings["embedded"] == SAMPLE_CHUNKS
+    assert retry.files_retried == len(failed) and retry.files_changed == 0  # retried, not "changed"
+    assert retry.embeddings["embedded"] == SAMPLE_CHUNKS
     assert retry.files_failed == 0 and retry.relationships["HAS_CHUNK"] == SAMPLE_CHUNKS
     assert retry.nodes == dict(sorted(EXPECTED_NODE_COUNTS.items()))
 
@@ -273,4 +275,4 @@ def test_changed_dimensions_rebuild_the_vector_index(
     found = semantic_search(store, "euclidean distance between two points", k=3, repo="emb-dims", settings=smaller)
     # 16 hashed dimensions blur the test server's bag of words: the index answers, near the top
     assert "pkg.geometry.util.distance" in [r["qualified_name"] for r in found["results"]]
-    store.delete_repository("emb-dims")
+    writes.delete_repository(store, "emb-dims")

@@ -24,10 +24,11 @@ from generated_repo import expected_counts, make_generated_repo
 from graph_helpers import comparable
 from sample_repo import EXPECTED_NODE_COUNTS, EXPECTED_RELATIONSHIP_COUNTS, make_sample_repo
 
-from indexer import pipeline, runtime
-from indexer.connect import open_store
+from indexer import models, runtime
+from indexer.pipeline.run import run as index_run
+from indexer.store import open_store
 from indexer.settings import Settings
-from indexer.store import GraphStore
+from indexer.store import GraphStore, reads, writes
 
 EXPECT_FT = os.environ.get("GRAPHDEX_EXPECT_FREE_THREADING") == "1"
 FREE_THREADED_BUILD = runtime.is_free_threading_available()
@@ -83,12 +84,12 @@ def free_threaded() -> None:
 def graph_snapshot(store: GraphStore, repo: str) -> tuple[dict[str, int], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """(node counts by kind, sorted nodes, sorted edges) with the repository id cut from every node id."""
     graph = comparable(store, repo)
-    counts, _ = store.counts(repo)
+    counts, _ = reads.counts(store, repo)
     return counts, graph["nodes"], graph["relationships"] + [("Repository", *r) for r in graph["repository"]]
 
 
-def _index(root: Path, settings: Settings, store: GraphStore, repo: str, **overrides: object) -> pipeline.Summary:
-    return pipeline.run(root, settings.with_overrides(**overrides), repo=repo, store=store)
+def _index(root: Path, settings: Settings, store: GraphStore, repo: str, **overrides: object) -> models.Summary:
+    return index_run(root, settings.with_overrides(**overrides), repo=repo, store=store)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +98,7 @@ def store(graph_settings: Settings):
         yield opened
 
 
-def _assert_gil_still_off(summary: pipeline.Summary) -> None:
+def _assert_gil_still_off(summary: models.Summary) -> None:
     assert sys._is_gil_enabled() is False, f"the GIL was turned on: {runtime.gil_cause()}"
     assert runtime.gil_cause() is None
     assert summary.free_threading_build is True
@@ -120,7 +121,7 @@ def test_sample_repo_on_threads_keeps_the_gil_off(free_threaded: None, graph_set
         assert summary.relationships == EXPECTED_RELATIONSHIP_COUNTS
         _assert_gil_still_off(summary)
     finally:
-        store.delete_repository("ft-sample")
+        writes.delete_repository(store, "ft-sample")
 
 
 def test_large_generated_repo_auto_picks_threads_and_keeps_the_gil_off(
@@ -137,7 +138,7 @@ def test_large_generated_repo_auto_picks_threads_and_keeps_the_gil_off(
         # Every module this process imported kept the GIL off (no extension needing it was loaded).
         assert runtime.report().gil_enabled is False
     finally:
-        store.delete_repository("ft-large")
+        writes.delete_repository(store, "ft-large")
 
 
 @pytest.fixture(scope="module")
@@ -160,13 +161,13 @@ def test_stress_many_threads_give_the_identical_graph_every_time(
             snapshots.append(graph_snapshot(store, repo))
             _assert_gil_still_off(summary)
         finally:
-            store.delete_repository(repo)
+            writes.delete_repository(store, repo)
     summary = _index(stress_repo, graph_settings, store, "ft-stress-serial", executor="serial")
     try:
         assert summary.executor == "serial"
         serial = graph_snapshot(store, "ft-stress-serial")
     finally:
-        store.delete_repository("ft-stress-serial")
+        writes.delete_repository(store, "ft-stress-serial")
     counts, nodes, edges = serial
     for kind, count in expected_counts(STRESS_MODULES).items():
         assert counts[kind] == count, kind
@@ -226,7 +227,7 @@ def test_auto_picks_processes_when_the_gil_is_on(tmp_path: Path) -> None:
 
 def test_small_repo_stays_serial_under_auto(tmp_path: Path) -> None:
     root = make_generated_repo(tmp_path / "small", 20)
-    summary = pipeline.run(root, Settings(executor="auto", workers=4), dry_run=True)
+    summary = index_run(root, Settings(executor="auto", workers=4), dry_run=True)
     assert summary.executor == "serial" and "threshold" in summary.executor_reason
 
 
@@ -266,7 +267,7 @@ def test_watch_gil_names_the_extension_that_turned_it_on(free_threaded: None, gi
         from indexer import runtime
         runtime.watch_gil()
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="LOG %(levelname)s %(message)s")
-        from indexer import pipeline
+        from indexer.pipeline.run import run as index_run
         from indexer.settings import Settings
         sys.path.insert(0, {str(gil_extension)!r})
         before = sys._is_gil_enabled()
@@ -275,10 +276,10 @@ def test_watch_gil_names_the_extension_that_turned_it_on(free_threaded: None, gi
             if p.phase == "parse" and p.done and "gilneeder" not in sys.modules:
                 import gilneeder  # noqa: F401
 
-        s = pipeline.run({str(root)!r}, Settings(executor="auto", workers=2, serial_threshold=10),
-                         progress=progress, dry_run=True)
-        second = pipeline.run({str(root)!r}, Settings(executor="auto", workers=2, serial_threshold=10),
-                              dry_run=True)
+        s = index_run({str(root)!r}, Settings(executor="auto", workers=2, serial_threshold=10),
+                      progress=progress, dry_run=True)
+        second = index_run({str(root)!r}, Settings(executor="auto", workers=2, serial_threshold=10),
+                           dry_run=True)
         print(json.dumps({{"before": before, "after": sys._is_gil_enabled(), "summary": s.to_dict(),
                           "second": second.to_dict(), "cause": runtime.gil_cause()}}))
     """)

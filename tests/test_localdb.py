@@ -17,6 +17,7 @@ import pytest
 
 from indexer import localdb
 from indexer.errors import ConfigError, LocalServerError
+from indexer.localdb import install
 from indexer.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,7 +65,8 @@ def test_status_reports_the_running_server(
     graph_settings: Settings,
     graph_server: localdb.ServerInfo,
 ) -> None:
-    assert localdb.status(graph_settings) == graph_server
+    status = localdb.status(graph_settings)
+    assert (status.running, status.info, status.pid, status.problem) == (True, graph_server, graph_server.pid, None)
 
 
 def test_secrets_are_private(graph_settings: Settings, graph_server: localdb.ServerInfo) -> None:
@@ -133,19 +135,18 @@ def _outward_address() -> str | None:
 def test_broken_runtime_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    monkeypatch.setenv(localdb.RUNTIME_ENV, str(empty))
-    settings = Settings(home=tmp_path / "home")
+    monkeypatch.setenv("GRAPHDEX_ARCADEDB_HOME", str(empty))
+    settings = Settings.from_env(home=tmp_path / "home")
     with pytest.raises(LocalServerError) as caught:
         localdb.ensure_running(settings)
     message = str(caught.value)
     assert "GRAPHDEX_ARCADEDB_HOME" in message and str(empty / "jre" / "bin" / "java") in message
     assert "pip install arcadedb-embedded" in message
-    assert localdb.status(settings) is None and not (settings.home / "server.json").exists()
+    assert not localdb.status(settings).running and not (settings.home / "server.json").exists()
 
 
 def test_missing_runtime_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(localdb.RUNTIME_ENV, raising=False)
-    monkeypatch.setattr(localdb, "_package_dir", lambda: None)
+    monkeypatch.setattr(install, "_package_dir", lambda: None)
     with pytest.raises(LocalServerError, match="no ArcadeDB runtime found") as caught:
         localdb.find_runtime(tmp_path)
     assert "pip install arcadedb-embedded" in str(caught.value)
@@ -156,8 +157,7 @@ def test_runtime_in_home_is_found_without_the_package(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv(localdb.RUNTIME_ENV, raising=False)
-    monkeypatch.setattr(localdb, "_package_dir", lambda: None)
+    monkeypatch.setattr(install, "_package_dir", lambda: None)
     runtime = tmp_path / "runtime" / "arcadedb_embedded"
     (runtime / "jre" / "bin").mkdir(parents=True)
     (runtime / "jars").mkdir()
@@ -167,19 +167,19 @@ def test_runtime_in_home_is_found_without_the_package(
 
 
 def test_installed_package_is_found_without_importing_it() -> None:
-    found = localdb._package_dir()
+    found = install._package_dir()
     if sysconfig.get_config_var("Py_GIL_DISABLED") == 1:
         # No arcadedb-embedded wheel exists for 3.14t: the lane runs on install-runtime's copy instead.
         assert found is None
     else:
-        assert found is not None and localdb._layout_problem(found) is None
+        assert found is not None and install._layout_problem(found) is None
     assert "arcadedb_embedded" not in sys.modules and "jpype" not in sys.modules
 
 
 def test_bad_heap_setting_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(localdb.HEAP_ENV, "lots")
+    monkeypatch.setenv("GRAPHDEX_DB_HEAP", "lots")
     with pytest.raises(ConfigError, match="GRAPHDEX_DB_HEAP"):
-        localdb.ensure_running(Settings(home=tmp_path / "home"))
+        Settings.from_env(home=tmp_path / "home")
 
 
 # -------------------------------------------------------------------------------- servers with their own home
@@ -190,7 +190,7 @@ def _ensure_running_in_processes(home: Path, count: int) -> list[int]:
     code = (
         "import sys; from pathlib import Path; from indexer import localdb; "
         "from indexer.settings import Settings; "
-        "print(localdb.ensure_running(Settings(home=Path(sys.argv[1]))).pid)"
+        "print(localdb.ensure_running(Settings.from_env(home=Path(sys.argv[1]))).pid)"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
@@ -203,16 +203,16 @@ def _ensure_running_in_processes(home: Path, count: int) -> list[int]:
 
 
 def test_one_server_for_concurrent_callers_and_data_survives_restart(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home")
+    settings = Settings.from_env(home=tmp_path / "home")
     try:
         pids = _ensure_running_in_processes(settings.home, 2)
         assert len(set(pids)) == 1  # the lock gave both callers one server, which outlived them
-        first = localdb.status(settings)
+        first = localdb.status(settings).info
         assert first is not None and first.pid == pids[0]
         _query(first, "CREATE (:Probe {name: $name})", name="kept")
 
         assert localdb.stop(settings) is True
-        assert localdb.status(settings) is None
+        assert not localdb.status(settings).running
         assert not (settings.home / "server.json").exists()
         assert localdb.stop(settings) is False
 
@@ -224,12 +224,12 @@ def test_one_server_for_concurrent_callers_and_data_survives_restart(tmp_path: P
 
 
 def test_stale_state_with_a_dead_pid_is_recovered(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home")
+    settings = Settings.from_env(home=tmp_path / "home")
     settings.home.mkdir()
     dead = _dead_pid()
     state = {"pid": dead, "bolt_port": 1, "http_port": 2, "started_at": 0}
     (settings.home / "server.json").write_text(json.dumps(state))
-    assert localdb.status(settings) is None
+    assert not localdb.status(settings).running
     try:
         info = localdb.ensure_running(settings)
         assert info.pid != dead
@@ -240,13 +240,13 @@ def test_stale_state_with_a_dead_pid_is_recovered(tmp_path: Path) -> None:
 
 
 def test_state_naming_an_unrelated_process_never_signals_it(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home")
+    settings = Settings.from_env(home=tmp_path / "home")
     settings.home.mkdir()
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         state = {"pid": bystander.pid, "bolt_port": 1, "http_port": 2, "started_at": 0}
         (settings.home / "server.json").write_text(json.dumps(state))
-        assert localdb.status(settings) is None
+        assert not localdb.status(settings).running
         assert localdb.stop(settings) is False
         assert bystander.poll() is None
     finally:
@@ -261,8 +261,7 @@ def test_install_runtime_downloads_a_working_runtime(tmp_path: Path, monkeypatch
     assert runtime == home / "runtime" / "arcadedb_embedded"
     assert _mode(runtime / "jre" / "bin" / "java") & 0o111
     assert not list(runtime.glob("*.py"))  # only jre/ and jars/, not the Python package
-    monkeypatch.delenv(localdb.RUNTIME_ENV, raising=False)
-    monkeypatch.setattr(localdb, "_package_dir", lambda: None)
+    monkeypatch.setattr(install, "_package_dir", lambda: None)
     settings = Settings(home=home)
     try:
         info = localdb.ensure_running(settings)

@@ -206,6 +206,7 @@ def test_schema_resource(client: Client) -> None:
         "Function",
         "Method",
         "Chunk",
+        "IndexLease",
     }
     assert set(schema["relationship_types"]) == {"CONTAINS", "IMPORTS", "CALLS", "INHERITS", "HAS_CHUNK"}
     assert "qualified_name" in schema["node_labels"]["Code"]
@@ -493,7 +494,7 @@ def test_startup_touches_no_graph_server_and_speaks_only_json_rpc(tmp_path: Path
     runtime_info = json.loads(replies[2]["result"]["contents"][0]["text"])
     assert runtime_info["graph_server"]["connected"] is False
     assert "not running" in runtime_info["graph_server"]["note"]
-    assert localdb.status(Settings(home=home)) is None
+    assert not localdb.status(Settings(home=home)).running
     assert "graphdex MCP server" in stderr
     assert elapsed < 15, f"start-up and exit took {elapsed:.1f}s"
 

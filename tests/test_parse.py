@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 
 from indexer.models import CLASS, FUNCTION, METHOD
-from indexer.parse import extract_python, module_names
+from indexer.pipeline.parse import extract_python, module_names
 
 SOURCE = b'''"""Module doc."""
 import os.path

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from indexer.parse import extract_python, module_names
-from indexer.resolve import resolve
+from indexer.pipeline.parse import extract_python, module_names
+from indexer.pipeline.resolve import resolve
 
 FILES = {
     "lib/__init__.py": "from .core import Engine as Engine\nfrom . import helpers\n",

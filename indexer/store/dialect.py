@@ -1,4 +1,5 @@
-"""The one seam between Neo4j and ArcadeDB: the few statements they spell differently.
+"""The one seam between Neo4j and ArcadeDB: the few statements they spell differently, and ArcadeDB's SQL-over-HTTP
+client for the statements its Bolt face refuses.
 
 Chosen once per connection from the server's agent string (ArcadeDB reports
 "Neo4j/5.26.0 compatible (ArcadeDB …)"). Everything else in graphdex is plain Cypher both understand.
@@ -6,7 +7,14 @@ Chosen once per connection from the server's agent string (ArcadeDB reports
 
 from __future__ import annotations
 
+import base64
+import json
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
+from typing import Any
+
+from ..errors import StoreError
 
 CHUNK_LABEL = "Chunk"  # embedding chunks: their own label only (ArcadeDB's vector index is per vertex type)
 NEO4J_VECTOR_INDEX = "graphdex_chunk_embedding"
@@ -58,6 +66,7 @@ class Dialect:
             "CREATE INDEX graphdex_code_name IF NOT EXISTS FOR (n:Code) ON (n.name)",
             "CREATE INDEX graphdex_chunk_repo IF NOT EXISTS FOR (n:Chunk) ON (n.repo)",
             "CREATE INDEX graphdex_chunk_path IF NOT EXISTS FOR (n:Chunk) ON (n.path)",
+            "CREATE CONSTRAINT graphdex_lease_repo IF NOT EXISTS FOR (n:IndexLease) REQUIRE n.repo IS UNIQUE",
         ]
         if self.supports_fulltext_index:
             statements.append(
@@ -118,4 +127,30 @@ class Dialect:
 
 
 def detect_dialect(agent: str) -> Dialect:
+    """ArcadeDB names itself in its Bolt agent string; anything else is taken for Neo4j."""
     return Dialect("arcadedb" if "arcadedb" in agent.lower() else "neo4j")
+
+
+def arcadedb_sql(http_url: str | None, database: str | None, username: str, password: str,
+                 command: str) -> list[dict[str, Any]]:
+    """One ArcadeDB SQL command through its HTTP API (POST /api/v1/command/{database}, basic auth)."""
+    if not http_url:
+        raise StoreError(
+            "this ArcadeDB server's HTTP address is unknown, so its vector index cannot be created "
+            "(graphdex knows it only for the managed local server)"
+        )
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    request = urllib.request.Request(
+        f"{http_url.rstrip('/')}/api/v1/command/{database or 'neo4j'}",
+        data=json.dumps({"language": "sql", "command": command}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Basic {token}"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read() or b"{}").get("result", [])
+    except urllib.error.HTTPError as exc:
+        detail = exc.read()[:300].decode("utf-8", "replace")
+        raise StoreError(f"ArcadeDB SQL {command.split(' ', 3)[:3]} failed: HTTP {exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise StoreError(f"cannot reach ArcadeDB's HTTP API at {http_url}: {exc}") from None

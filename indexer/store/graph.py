@@ -1,38 +1,40 @@
-"""GraphStore: one neo4j Driver per process, a Session per unit of work, the schema, and repository-level writes.
+"""GraphStore: one neo4j Driver per process, a Session per unit of work, bounded retries, and errors in one sentence.
 
-Sessions are not thread-safe, so nothing here keeps one: every call opens its own from the shared driver
-(cheap: connections are pooled, and the pool is sized to at least the number of workers).
+Sessions are not thread-safe, so nothing here keeps one: every call opens its own from the shared driver (cheap:
+connections are pooled, and the pool is sized to at least the number of workers).
+
+Failures are bounded. The driver retries a transaction that fails transiently (Neo4j deadlocks, ArcadeDB page
+conflicts, a dropped connection) for at most RETRY_SECONDS. When the server stays unreachable past that, the
+store marks itself unavailable and every later call fails at once with GraphUnavailableError: a run whose server
+died ends in one clear line within that bound, not after every batch has waited out its own retries.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import neo4j
 from neo4j import Driver, GraphDatabase
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from ..errors import StoreError
-from ..models import EXTERNAL_MODULE, Edge, FileFacts
-from .dialect import Dialect, Statement, detect_dialect
-from .writes import chunked, create_edges, create_nodes, delete_edges, delete_paths, edge_rows, write_files
+from ..errors import GraphUnavailableError, StoreError
+from .dialect import Dialect, detect_dialect
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+RETRY_SECONDS = 15.0  # the driver's retries of one transaction; a dead server is declared after this
+CONNECT_SECONDS = 5.0  # opening one connection
+ACQUIRE_SECONDS = 20.0  # waiting for a pooled connection (the pool is sized to the workers, so this is rare)
+
 
 @dataclass(frozen=True)
 class StoreConfig:
-    """Everything a worker process needs to open its own driver; picklable, and the password stays in memory."""
+    """Everything needed to open a driver; picklable, and the password is never printed."""
 
     uri: str
     username: str
@@ -42,7 +44,7 @@ class StoreConfig:
     managed: bool  # the local ArcadeDB server graphdex manages
     http_url: str | None = None  # ArcadeDB's HTTP API (for its SQL-only statements); set for the managed server
 
-    def __repr__(self) -> str:  # never print the password
+    def __repr__(self) -> str:
         return f"StoreConfig(uri={self.uri!r}, database={self.database!r}, pool_size={self.pool_size})"
 
 
@@ -53,16 +55,18 @@ class GraphStore:
             config.uri,
             auth=(config.username, config.password),
             max_connection_pool_size=config.pool_size,
-            # Transient conflicts (Neo4j deadlocks, ArcadeDB page conflicts between parallel writers) clear
-            # in milliseconds: retry soon, backing off exponentially with jitter, for at most 60 s.
-            max_transaction_retry_time=60.0,
+            # Transient conflicts clear in milliseconds: retry soon, backing off exponentially with jitter.
+            max_transaction_retry_time=RETRY_SECONDS,
             initial_retry_delay=0.05,
             retry_delay_multiplier=2.0,
             retry_delay_jitter_factor=0.5,
-            connection_acquisition_timeout=120.0,
+            connection_timeout=CONNECT_SECONDS,
+            connection_acquisition_timeout=ACQUIRE_SECONDS,
         )
         self._agent: str | None = None
         self._dialect: Dialect | None = None
+        self._unavailable: str | None = None  # why the server was given up on; set once, by any thread
+        self._lock = threading.Lock()
 
     # -- connection ------------------------------------------------------------------------------------
 
@@ -71,9 +75,11 @@ class GraphStore:
             self.driver.verify_connectivity()
             self._agent = self.driver.get_server_info().agent
         except AuthError:
-            raise StoreError(f"the graph server at {self.config.uri} refused the credentials") from None
-        except (ServiceUnavailable, OSError) as exc:
-            raise StoreError(f"cannot reach the graph server at {self.config.uri}: {exc}") from None
+            raise GraphUnavailableError(
+                f"the graph server at {self.config.uri} refused the credentials", self.config.uri) from None
+        except (ServiceUnavailable, SessionExpired, DriverError, OSError) as exc:
+            raise GraphUnavailableError(f"cannot reach the graph server at {self.config.uri}: {_reason(exc)}",
+                                        self.config.uri) from None
 
     @property
     def agent(self) -> str:
@@ -87,6 +93,11 @@ class GraphStore:
             self._dialect = detect_dialect(self.agent)
         return self._dialect
 
+    @property
+    def available(self) -> bool:
+        """False once the server stopped answering (then every call fails at once; open a new store)."""
+        return self._unavailable is None
+
     def close(self) -> None:
         self.driver.close()
 
@@ -97,18 +108,19 @@ class GraphStore:
         self.close()
 
     def session(self, read_only: bool = False) -> neo4j.Session:
+        self._check_available()
         access = neo4j.READ_ACCESS if read_only else neo4j.WRITE_ACCESS
         return self.driver.session(database=self.config.database, default_access_mode=access)
 
+    # -- transactions ----------------------------------------------------------------------------------
+
     def write(self, work: Callable[..., T], *args: Any) -> T:
-        with self.session() as session:
-            try:
-                return session.execute_write(work, *args)
-            except Neo4jError as exc:
-                raise StoreError(f"graph write failed: {exc.message or exc}") from exc
+        """`work(tx, *args)` in a managed write transaction, retried on transient failures."""
+        with self._errors("graph write failed"), self.session() as session:
+            return session.execute_write(work, *args)
 
     def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
-        with self.session(read_only=True) as session:
+        with self._errors("graph query failed"), self.session(read_only=True) as session:
             return session.execute_read(lambda tx: tx.run(query, **params).data())
 
     def execute(self, query: str, **params: Any) -> None:
@@ -130,215 +142,62 @@ class GraphStore:
             if count < size:
                 return removed
 
-    # -- schema and repository ---------------------------------------------------------------------------
-
-    def ensure_schema(self) -> None:
-        with self.session() as session:
-            for statement in self.dialect.schema_statements():
+    def run_schema(self, statements: Sequence[str]) -> None:
+        """Schema statements (idempotent), each in its own auto-commit transaction as servers require."""
+        with self._errors("graph schema statement failed"), self.session() as session:
+            for statement in statements:
                 session.run(statement).consume()
 
-    def repository(self, repo: str) -> dict[str, Any] | None:
-        rows = self.read("MATCH (r:Repository {id: $repo}) RETURN r {.*} AS r", repo=repo)
-        return rows[0]["r"] if rows else None
+    # -- failures --------------------------------------------------------------------------------------
 
-    def upsert_repository(self, repo: str, root: str) -> None:
-        self.execute("MERGE (r:Repository {id: $repo}) SET r.name = $repo, r.root = $root", repo=repo, root=root)
+    def _check_available(self) -> None:
+        if self._unavailable is not None:
+            raise GraphUnavailableError(self._unavailable, self.config.uri)
 
-    def file_hashes(self, repo: str) -> dict[str, str | None]:
-        rows = self.read("MATCH (f:File) WHERE f.repo = $repo RETURN f.path AS path, f.sha AS sha", repo=repo)
-        return {r["path"]: r["sha"] for r in rows}
+    def _gone(self, exc: BaseException) -> GraphUnavailableError:
+        with self._lock:
+            if self._unavailable is None:
+                self._unavailable = (
+                    f"the graph server at {self.config.uri} stopped answering "
+                    f"({_reason(exc)}); nothing half-written is kept: run again when it is back"
+                )
+                log.warning("%s", self._unavailable)
+        return GraphUnavailableError(self._unavailable, self.config.uri)
 
-    def existing_edges(self, repo: str) -> set[Edge]:
-        rows = self.read(
-            "MATCH (a:Code)-[x:CALLS|INHERITS|IMPORTS]->(b:Code) WHERE a.repo = $repo "
-            "RETURN type(x) AS t, a.id AS a, b.id AS b",
-            repo=repo,
-        )
-        return {Edge(r["t"], r["a"], r["b"]) for r in rows}
-
-    # -- writes --------------------------------------------------------------------------------------------
-
-    def write_files(self, repo: str, facts: list[FileFacts]) -> int:
-        return self.write(write_files, repo, facts)
-
-    def delete_files(self, repo: str, paths: list[str]) -> None:
-        for batch in chunked(paths, 200):
-            self.write(delete_paths, repo, list(batch))
-
-    def add_external_modules(self, repo: str, modules: dict[str, str], batch_size: int) -> None:
-        """Create the ExternalModule nodes not in the graph yet (few: one per imported outside module)."""
-        present = {r["id"] for r in self.read(
-            "MATCH (n:ExternalModule) WHERE n.repo = $repo RETURN n.id AS id", repo=repo)}
-        rows = [
-            {"props": {"id": node_id, "repo": repo, "name": name, "qualified_name": name, "kind": EXTERNAL_MODULE}}
-            for node_id, name in sorted(modules.items()) if node_id not in present
-        ]
-        for batch in chunked(rows, batch_size):
-            self.write(create_nodes, EXTERNAL_MODULE, list(batch))
-
-    def apply_edges(self, add: Iterable[Edge], remove: Iterable[Edge], batch_size: int, workers: int) -> None:
-        """Delete then create edges in batches over parallel sessions (relationship writes scale with them)."""
-        self._parallel(delete_edges, edge_rows(remove), batch_size, workers)
-        self._parallel(create_edges, edge_rows(add), batch_size, workers)
-
-    def _parallel(self, work: Callable[..., None], rows: dict[str, list[dict[str, str]]], size: int,
-                  workers: int) -> None:
-        jobs = [(rel, batch) for rel, items in rows.items() for batch in chunked(items, size)]
-        if len(jobs) <= 1 or workers <= 1:
-            for rel, batch in jobs:
-                self.write(work, rel, batch)
-            return
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphdex-write") as pool:
-            for future in [pool.submit(self.write, work, rel, batch) for rel, batch in jobs]:
-                future.result()
-
-    def finish_files(self, repo: str, facts: list[FileFacts], batch_size: int) -> None:
-        """Link changed files to the repository and stamp their hashes: the last step, so an interrupted run
-        leaves those files looking changed and the next run redoes them."""
-        self.execute_batches(
-            "MATCH (r:Repository {id: $repo}) UNWIND $rows AS row MATCH (f:Code {id: row.id}) "
-            "MERGE (r)-[:CONTAINS]->(f) SET f.sha = row.sha",
-            "rows", [{"id": f.file_id, "sha": f.sha} for f in facts], batch_size, repo=repo,
-        )
-
-    def remove_orphan_external_modules(self, repo: str) -> None:
-        self.execute(
-            "MATCH (n:ExternalModule) WHERE n.repo = $repo AND NOT EXISTS { MATCH ()-[:IMPORTS]->(n) } "
-            "DETACH DELETE n", repo=repo,
-        )
-
-    def stamp_repository(self, repo: str, summary: dict[str, Any]) -> None:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self.execute("MATCH (r:Repository {id: $repo}) SET r.indexed_at = $now, r += $summary",
-                     repo=repo, now=now, summary=summary)
-
-    def delete_repository(self, repo: str, batch_size: int = 5000) -> int:
-        """Remove a repository and everything in it (its embedding chunks too), in bounded batches."""
-        self.delete_batched("MATCH (n:Chunk) WHERE n.repo = $repo", batch_size, repo=repo)
-        removed = self.delete_batched("MATCH (n:Code) WHERE n.repo = $repo", batch_size, repo=repo)
-        self.execute("MATCH (r:Repository {id: $repo}) DETACH DELETE r", repo=repo)
-        return removed
-
-    # -- embedding chunks and the vector index ---------------------------------------------------------------
-
-    def run_statements(self, statements: Iterable[Statement]) -> None:
-        """Schema statements from the dialect: Cypher over Bolt, SQL over ArcadeDB's HTTP API."""
-        for statement in statements:
-            if statement.language == "sql":
-                self.sql(statement.text)
-            else:
-                with self.session() as session:
-                    try:
-                        session.run(statement.text).consume()
-                    except Neo4jError as exc:
-                        raise StoreError(f"graph statement failed: {exc.message or exc}") from exc
-
-    def sql(self, command: str) -> list[dict[str, Any]]:
-        """One ArcadeDB SQL command through its HTTP API (POST /api/v1/command/{database}, basic auth)."""
-        url = self.config.http_url
-        if not url:
-            raise StoreError(
-                "this ArcadeDB server's HTTP address is unknown, so its vector index cannot be created "
-                "(graphdex knows it only for the managed local server)"
-            )
-        database = self.config.database or "neo4j"
-        token = base64.b64encode(f"{self.config.username}:{self.config.password}".encode()).decode()
-        request = urllib.request.Request(
-            f"{url.rstrip('/')}/api/v1/command/{database}",
-            data=json.dumps({"language": "sql", "command": command}).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Basic {token}"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=120) as response:
-                return json.loads(response.read() or b"{}").get("result", [])
-        except urllib.error.HTTPError as exc:
-            detail = exc.read()[:300].decode("utf-8", "replace")
-            raise StoreError(f"ArcadeDB SQL {command.split(' ', 3)[:3]} failed: HTTP {exc.code}: {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise StoreError(f"cannot reach ArcadeDB's HTTP API at {url}: {exc}") from None
-
-    def vector_dimensions(self) -> int | None:
-        """Dimensions of the existing vector index (Neo4j: from its options), else of the stored vectors."""
-        query = self.dialect.vector_index_dimensions_query()
-        if query:
-            rows = self.read(query)
-            if rows and rows[0]["dimensions"] is not None:
-                return int(rows[0]["dimensions"])
-        rows = self.read("MATCH (c:Chunk) WHERE c.embedding IS NOT NULL RETURN size(c.embedding) AS n LIMIT 1")
-        return int(rows[0]["n"]) if rows else None
-
-    def ensure_vector_index(self, dimensions: int) -> bool:
-        """Create the vector index for `dimensions`. If the graph holds vectors of another length (a changed
-        model or GRAPHDEX_EMBED_DIMENSIONS), rebuild: drop the index and every Chunk of every repository
-        (one graph holds one vector length; files without chunks are re-embedded at their next index, from
-        the embedding cache where it has them). True if it rebuilt."""
-        existing = self.vector_dimensions()
-        rebuilt = existing is not None and existing != dimensions
-        if rebuilt:
-            log.warning("the vector index holds %d dimensions, not %d: dropping all chunks and rebuilding it",
-                        existing, dimensions)
-            self.delete_batched("MATCH (n:Chunk)")
-        if rebuilt or (existing is None and self.dialect.is_arcadedb):
-            # ArcadeDB does not report an index's dimensions: with no vectors stored, recreate it to be sure.
-            self.run_statements(self.dialect.drop_vector_index())
-        self.run_statements(self.dialect.create_vector_index(dimensions))
-        return rebuilt
-
-    def chunk_state(self, repo: str) -> dict[str, tuple[str | None, int | None, int]]:
-        """Per path: (model, dimensions, chunk count) of the repository's stored chunks."""
-        rows = self.read(
-            "MATCH (c:Chunk) WHERE c.repo = $repo "
-            "RETURN c.path AS path, c.model AS model, c.dimensions AS dims, count(*) AS n",
-            repo=repo,
-        )
-        state: dict[str, tuple[str | None, int | None, int]] = {}
-        for r in rows:
-            model, dims, n = state.get(r["path"], (r["model"], r["dims"], 0))
-            if (model, dims) != (r["model"], r["dims"]):
-                model = None  # mixed models in one file: treated as stale
-            state[r["path"]] = (model, dims, n + r["n"])
-        return state
-
-    def delete_chunks(self, repo: str, paths: list[str]) -> None:
-        self.execute_batches(
-            "UNWIND $paths AS p MATCH (c:Chunk {path: p}) WHERE c.repo = $repo DETACH DELETE c",
-            "paths", paths, 200, repo=repo,
-        )
-
-    def write_chunks(self, rows: list[dict[str, Any]], batch_size: int) -> None:
-        """Create Chunk nodes linked from their owners: rows {"owner": id, "props": {...}}. Owners that are
-        gone (a file changed meanwhile) get none."""
-        self.execute_batches(
-            "UNWIND $rows AS r MATCH (o:Code {id: r.owner}) CREATE (o)-[:HAS_CHUNK]->(c:Chunk) SET c = r.props",
-            "rows", rows, batch_size,
-        )
-
-    def unstamp_files(self, repo: str, paths: list[str]) -> None:
-        """Forget these files' hashes, so the next run treats them as changed (and retries their embedding)."""
-        self.execute("UNWIND $paths AS p MATCH (f:File {path: p}) WHERE f.repo = $repo SET f.sha = null",
-                     paths=paths, repo=repo)
-
-    def nearest_chunks(self, vector: list[float], k: int) -> list[dict[str, Any]]:
-        """The k chunks nearest to `vector` over the vector index: rows (id, owner_id, repo, score)."""
-        return self.read(self.dialect.vector_query(), index=self.dialect.vector_index_name, k=k, vector=vector)
-
-    # -- counts --------------------------------------------------------------------------------------------
-
-    def counts(self, repo: str) -> tuple[dict[str, int], dict[str, int]]:
-        nodes = self.read(
-            "MATCH (n:Code) WHERE n.repo = $repo RETURN n.kind AS kind, count(*) AS c", repo=repo
-        )
-        rels = self.read(
-            "MATCH (a:Code)-[x]->() WHERE a.repo = $repo RETURN type(x) AS t, count(*) AS c", repo=repo
-        )
-        repo_links = self.read(
-            "MATCH (:Repository {id: $repo})-[x:CONTAINS]->() RETURN count(x) AS c", repo=repo
-        )
-        node_counts = {r["kind"]: r["c"] for r in nodes}
-        node_counts["Repository"] = 1 if self.repository(repo) else 0
-        rel_counts = {r["t"]: r["c"] for r in rels}
-        rel_counts["CONTAINS"] = rel_counts.get("CONTAINS", 0) + repo_links[0]["c"]
-        return dict(sorted(node_counts.items())), dict(sorted(rel_counts.items()))
+    def _errors(self, what: str) -> _ErrorMapping:
+        return _ErrorMapping(self, what)
 
 
+class _ErrorMapping:
+    """Driver exceptions -> graphdex's: an unreachable server marks the store unavailable."""
+
+    def __init__(self, store: GraphStore, what: str) -> None:
+        self.store, self.what = store, what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None or isinstance(exc, (GraphUnavailableError, StoreError)):
+            return False
+        if isinstance(exc, AuthError):
+            raise GraphUnavailableError(
+                f"the graph server at {self.store.config.uri} refused the credentials", self.store.config.uri
+            ) from None
+        if isinstance(exc, (ServiceUnavailable, SessionExpired)):
+            raise self.store._gone(exc) from exc
+        if isinstance(exc, Neo4jError):
+            raise StoreError(f"{self.what}: {exc.message or exc}") from exc
+        if isinstance(exc, DriverError):
+            raise StoreError(f"{self.what}: {type(exc).__name__}: {_reason(exc)}") from exc
+        return False
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

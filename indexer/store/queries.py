@@ -1,5 +1,5 @@
-"""Read-only questions about the graph, for the MCP tools: symbols, source, calls, imports, inheritance, and a
-guarded read-only Cypher. Every query runs in a read-access session; each returns plain JSON-ready values.
+"""Questions about the graph, for the faces: symbols, source, calls, imports, inheritance, repositories, and a
+guarded read-only Cypher. Each returns a typed answer from indexer/results.py.
 
 ArcadeDB drops a map-projection column that holds an aggregate, so aggregates happen in a WITH first.
 """
@@ -14,9 +14,11 @@ from typing import Any
 import neo4j
 from neo4j.exceptions import Neo4jError
 
-from ..errors import ConfigError, StoreError
-from ..models import CLASS, EXTERNAL_MODULE, FUNCTION, METHOD, MODULE
+from .. import results as r
+from ..errors import ConfigError, NotFoundError, StoreError
+from ..models import CLASS, EXTERNAL_MODULE, FILE, FUNCTION, METHOD, MODULE
 from ..source import source_lines
+from . import reads, writes
 from .graph import GraphStore
 
 FIND_MODES = ("exact", "prefix", "fulltext")
@@ -44,14 +46,12 @@ SCHEMA: dict[str, Any] = {
             "signature",
             "docstring",
         ],
-        "File": ["lines", "size", "error", "sha", "language"],
-        "Module": ["is_package"],
-        "ExternalModule": [],
-        "Class": [],
-        "Function": [],
-        "Method": [],
+        FILE: ["lines", "size", "error", "warnings", "sha", "language"],
+        MODULE: ["is_package"],
+        **{kind: [] for kind in (EXTERNAL_MODULE, CLASS, FUNCTION, METHOD)},
         "Chunk": ["id", "repo", "path", "owner_id", "index", "text_hash", "tokens", "model", "dimensions",
                   "embedding"],
+        "IndexLease": ["repo", "owner", "host", "pid", "token", "expires_at"],
     },
     "notes": [
         "Every node except Repository has the label Code plus one kind label (File, Module, ExternalModule, "
@@ -60,6 +60,7 @@ SCHEMA: dict[str, Any] = {
         "(pkg.module.Class.method), a File's is its path.",
         "Chunk nodes (label Chunk only) hold the embedding of a symbol's code, or of one part of it when it is "
         "long; they exist when embeddings are on.",
+        "An IndexLease node exists while an index run holds a repository (one run per repository at a time).",
     ],
     "relationship_types": {
         "CONTAINS": "Repository->File->Module->top-level Class/Function; Class->Method; Function->nested Function",
@@ -101,7 +102,8 @@ def resolve_symbol(
     what = "/".join(kinds) if kinds else "symbol"
     if not rows:
         where = f" in repository {repo!r}" if repo else ""
-        raise ConfigError(f"no {what} named {name!r}{where}; find_symbols finds names by prefix or text")
+        raise NotFoundError(f"no {what} named {name!r}{where}; find_symbols finds names by prefix or text",
+                            what, name)
     repos = sorted({r["repo"] for r in rows})
     if len(repos) > 1:
         raise ConfigError(f"{name!r} exists in several repositories ({', '.join(repos)}): pass repo")
@@ -130,7 +132,7 @@ def find_symbols(
     kind: str | None = None,
     repo: str | None = None,
     limit: int = 20,
-) -> dict[str, Any]:
+) -> r.FoundSymbols:
     """Nodes by name: `exact` (name or qualified_name), `prefix`, or `fulltext` (the full-text index on Neo4j,
     else a case-insensitive substring match over name, qualified_name and docstring; `mode_used` says which)."""
     if mode not in FIND_MODES:
@@ -157,13 +159,13 @@ def find_symbols(
         )
         mode_used = "case-insensitive substring (no full-text index on this server)" if mode == "fulltext" else mode
     rows = _read(store, cypher, **params)
-    return {"mode_used": mode_used, "count": len(rows), "symbols": rows}
+    return {"mode_used": mode_used, "count": len(rows), "symbols": rows}  # type: ignore[typeddict-item]
 
 
-def get_symbol(store: GraphStore, name: str, repo: str | None = None) -> dict[str, Any]:
+def get_symbol(store: GraphStore, name: str, repo: str | None = None) -> r.SymbolSource:
     """A symbol's location and source text, read from the indexed checkout (Repository.root + path)."""
     sym = resolve_symbol(store, name, repo)
-    out: dict[str, Any] = {"symbol": sym, "source": None, "source_error": None, "truncated": False}
+    out: r.SymbolSource = {"symbol": sym, "source": None, "source_error": None, "truncated": False}
     rows = _read(store, "MATCH (r:Repository {id: $repo}) RETURN r.root AS root", repo=sym["repo"])
     if not rows or not sym.get("path"):
         out["source_error"] = "no file on record for this node"
@@ -171,7 +173,7 @@ def get_symbol(store: GraphStore, name: str, repo: str | None = None) -> dict[st
     root = Path(rows[0]["root"])
     out["file"] = str(root / sym["path"])
     source, error, truncated = read_lines(root, sym["path"], sym.get("start_line"), sym.get("end_line"))
-    out.update(source=source, source_error=error, truncated=truncated)
+    out.update(source=source, source_error=error, truncated=truncated)  # type: ignore[typeddict-item]
     return out
 
 
@@ -192,17 +194,18 @@ def read_lines(root: Path, rel: str, start: int | None, end: int | None) -> tupl
 # ------------------------------------------------------------------------------------------------- calls
 
 
-def callers(store: GraphStore, name: str, repo: str | None = None, depth: int = 1, limit: int = 100) -> dict:
+def callers(store: GraphStore, name: str, repo: str | None = None, depth: int = 1, limit: int = 100) -> r.Callers:
     """Functions/methods that call `name`, directly (depth 1) or through up to `depth` calls."""
-    return _calls(store, name, repo, depth, limit, incoming=True)
+    return _calls(store, name, repo, depth, limit, incoming=True)  # type: ignore[return-value]
 
 
-def callees(store: GraphStore, name: str, repo: str | None = None, depth: int = 1, limit: int = 100) -> dict:
+def callees(store: GraphStore, name: str, repo: str | None = None, depth: int = 1, limit: int = 100) -> r.Callees:
     """Functions/methods `name` calls, directly (depth 1) or through up to `depth` calls."""
-    return _calls(store, name, repo, depth, limit, incoming=False)
+    return _calls(store, name, repo, depth, limit, incoming=False)  # type: ignore[return-value]
 
 
-def _calls(store: GraphStore, name: str, repo: str | None, depth: int, limit: int, incoming: bool) -> dict:
+def _calls(store: GraphStore, name: str, repo: str | None, depth: int, limit: int,
+           incoming: bool) -> dict[str, Any]:
     target = resolve_symbol(store, name, repo, kinds=(FUNCTION, METHOD))
     hops = f"[:CALLS*1..{_depth(depth)}]"  # a bound can't be a parameter; _depth validated it
     pattern = f"(n:Code)-{hops}->(t:Code {{id: $id}})" if incoming else f"(t:Code {{id: $id}})-{hops}->(n:Code)"
@@ -219,7 +222,7 @@ def _calls(store: GraphStore, name: str, repo: str | None, depth: int, limit: in
 # ------------------------------------------------------------------------------------------------- modules
 
 
-def module_imports(store: GraphStore, module: str, repo: str | None = None) -> dict[str, Any]:
+def module_imports(store: GraphStore, module: str, repo: str | None = None) -> r.ModuleImports:
     """What a module imports (modules of the repository and external ones) and which modules import it."""
     target = resolve_symbol(store, module, repo, kinds=(MODULE, EXTERNAL_MODULE))
     out = "MATCH (t:Code {id: $id})-[:IMPORTS]->(n:Code) RETURN n.qualified_name AS qualified_name, n.kind AS kind"
@@ -231,7 +234,8 @@ def module_imports(store: GraphStore, module: str, repo: str | None = None) -> d
     }
 
 
-def class_hierarchy(store: GraphStore, name: str, repo: str | None = None, depth: int = MAX_DEPTH) -> dict:
+def class_hierarchy(store: GraphStore, name: str, repo: str | None = None,
+                    depth: int = MAX_DEPTH) -> r.ClassHierarchy:
     """A class's ancestors (bases, transitively) and descendants (subclasses, transitively), with distances."""
     target = resolve_symbol(store, name, repo, kinds=(CLASS,))
     hops = f"[:INHERITS*1..{_depth(depth)}]"
@@ -241,21 +245,28 @@ def class_hierarchy(store: GraphStore, name: str, repo: str | None = None, depth
     )
     up = _read(store, f"MATCH p = (t:Code {{id: $id}})-{hops}->(n:Code) {tail}", id=target["id"])
     down = _read(store, f"MATCH p = (n:Code)-{hops}->(t:Code {{id: $id}}) {tail}", id=target["id"])
-    return {"symbol": target, "ancestors": up, "descendants": down}
+    return {"symbol": target, "ancestors": up, "descendants": down}  # type: ignore[typeddict-item]
 
 
 # ------------------------------------------------------------------------------------------------- repositories
 
 
-def list_repositories(store: GraphStore) -> list[dict[str, Any]]:
+def list_repositories(store: GraphStore) -> r.Repositories:
     rows = _read(
         store,
         "MATCH (r:Repository) RETURN r.id AS id, r.name AS name, r.root AS root, "
         "r.indexed_at AS indexed_at, r.files AS files ORDER BY id",
     )
     for row in rows:
-        row["nodes"], row["relationships"] = store.counts(row["id"])
-    return rows
+        row["nodes"], row["relationships"] = reads.counts(store, row["id"])
+    return {"repositories": rows}  # type: ignore[typeddict-item]
+
+
+def remove_repository(store: GraphStore, repo: str) -> r.Removed:
+    """Delete a repository's graph (its nodes, relationships, chunks and lease; never its files)."""
+    if reads.repository(store, repo) is None:
+        raise NotFoundError(f"no repository {repo!r}; list_repositories shows the indexed ones", "repository", repo)
+    return {"repo": repo, "removed_nodes": writes.delete_repository(store, repo)}
 
 
 # ------------------------------------------------------------------------------------------------- cypher
@@ -305,7 +316,7 @@ def write_clause(query: str) -> str | None:
 
 def read_only_cypher(
     store: GraphStore, query: str, params: Mapping[str, Any] | None = None, limit: int = DEFAULT_ROWS
-) -> dict[str, Any]:
+) -> r.CypherResult:
     """Run a query that must not change the graph, with defence in depth (no check stands alone):
 
     1. the clause check refuses write clauses and procedures outside a read allow-list;

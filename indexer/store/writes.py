@@ -1,114 +1,100 @@
-"""Batched, idempotent writes: one file batch's nodes (in a worker), then edges (from the parent).
-
-Every statement is an UNWIND over rows and is safe to retry: `execute_write` re-runs a transaction function
-after transient errors (deadlocks, leader switches) with the driver's bounded exponential backoff.
-"""
+"""Writes through a GraphStore, in bounded transactions: file nodes, edges, repository bookkeeping, chunks."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import Any
 
-from neo4j import ManagedTransaction
-
-from ..models import CONTAINS, FILE, MODULE, Edge, FileFacts
-
-# Labels can't be parameters in Cypher, so there is one statement per label (all from this fixed set).
-# A file's nodes are created afresh (its old ones were deleted first): CREATE with both labels is fast on
-# Neo4j and ArcadeDB alike, where MERGE on two labels is not (ArcadeDB scans), and a label can't be added
-# to an ArcadeDB vertex after the fact.
-_CREATE_NODES = {
-    label: f"UNWIND $rows AS r CREATE (n:Code:{label}) SET n = r.props"
-    for label in ("File", "Module", "ExternalModule", "Class", "Function", "Method")
-}
-_CREATE_EDGES = {
-    rel: f"UNWIND $rows AS r MATCH (a:Code {{id: r.a}}) MATCH (b:Code {{id: r.b}}) CREATE (a)-[:{rel}]->(b)"
-    for rel in ("CONTAINS", "IMPORTS", "CALLS", "INHERITS")
-}
-_DELETE_EDGES = {
-    rel: f"UNWIND $rows AS r MATCH (:Code {{id: r.a}})-[x:{rel}]->(:Code {{id: r.b}}) DELETE x"
-    for rel in ("IMPORTS", "CALLS", "INHERITS")
-}
+from ..models import EXTERNAL_MODULE, Edge, FileFacts, Rel
+from . import statements as sql
+from .graph import GraphStore, chunked
 
 
-def chunked(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def ensure_schema(store: GraphStore) -> None:
+    store.run_schema(store.dialect.schema_statements())
 
 
-def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[str, list[dict[str, Any]]]:
-    """Node rows by label for a batch of files. The File's `sha` is set only when the run finishes."""
-    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for f in facts:
-        name = f.path.rsplit("/", 1)[-1]
-        rows[FILE].append({"props": {
-            "id": f.file_id, "repo": repo, "path": f.path, "name": name, "qualified_name": f.path, "kind": FILE,
-            "language": "python", "lines": f.lines, "size": f.size, "error": f.error,
-            "warnings": f.warnings or None,
-        }})
-        rows[MODULE].append({"props": {
-            "id": f.module_id, "repo": repo, "path": f.path, "name": f.module.rsplit(".", 1)[-1],
-            "qualified_name": f.module,
-            "kind": MODULE, "is_package": f.is_package,
-            "start_line": 1, "end_line": max(f.lines, 1),
-        }})
-        for s in f.symbols:
-            rows[s.kind].append({"props": {
-                "id": s.id, "repo": repo, "path": s.path, "name": s.name, "qualified_name": s.qualified_name,
-                "kind": s.kind, "start_line": s.start_line, "end_line": s.end_line,
-                "signature": s.signature, "docstring": s.docstring,
-            }})
-    return rows
+def upsert_repository(store: GraphStore, repo: str, root: str) -> None:
+    store.execute(sql.UPSERT_REPOSITORY, repo=repo, root=root)
 
 
-def contains_rows(facts: Iterable[FileFacts]) -> list[dict[str, str]]:
-    rows = []
-    for f in facts:
-        rows.append({"a": f.file_id, "b": f.module_id})
-        rows.extend({"a": s.parent_id, "b": s.id} for s in f.symbols)
-    return rows
+def stamp_repository(store: GraphStore, repo: str, summary: dict[str, Any]) -> None:
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    store.execute(sql.STAMP_REPOSITORY, repo=repo, now=now, summary=summary)
 
 
-def write_files(tx: ManagedTransaction, repo: str, facts: list[FileFacts]) -> int:
-    """Replace the nodes of a batch of changed files, with their CONTAINS tree.
-
-    Their relationships to other files go with the old nodes; the parent's edge pass finds them missing and
-    writes them again, so the result is the same as an update in place.
-    """
-    delete_paths(tx, repo, [f.path for f in facts])
-    written = 0
-    for label, rows in file_rows(repo, facts).items():
-        tx.run(_CREATE_NODES[label], rows=rows).consume()
-        written += len(rows)
-    tx.run(_CREATE_EDGES[CONTAINS], rows=contains_rows(facts)).consume()
-    return written
+def write_files(store: GraphStore, repo: str, facts: list[FileFacts]) -> int:
+    """Replace the nodes (and CONTAINS tree) of a batch of changed files in one transaction; nodes written."""
+    return store.write(sql.write_files, repo, facts)
 
 
-def delete_paths(tx: ManagedTransaction, repo: str, paths: list[str]) -> None:
-    """Delete every node of these paths: Code nodes and their embedding Chunks (which carry repo + path)."""
-    tx.run(
-        "UNWIND $paths AS p MATCH (c:Chunk {path: p}) WHERE c.repo = $repo DETACH DELETE c", paths=paths, repo=repo
-    ).consume()
-    tx.run(
-        "UNWIND $paths AS p MATCH (n:Code {path: p}) WHERE n.repo = $repo DETACH DELETE n", paths=paths, repo=repo
-    ).consume()
+def delete_files(store: GraphStore, repo: str, paths: Sequence[str]) -> None:
+    for batch in chunked(paths, 200):
+        store.write(sql.delete_paths, repo, list(batch))
 
 
-def create_nodes(tx: ManagedTransaction, label: str, rows: list[dict[str, Any]]) -> None:
-    tx.run(_CREATE_NODES[label], rows=rows).consume()
+def add_external_modules(store: GraphStore, repo: str, modules: dict[str, str], batch_size: int,
+                         present: set[str]) -> None:
+    """Create the ExternalModule nodes not in the graph yet (few: one per imported outside module)."""
+    rows = [
+        {"props": {"id": node_id, "repo": repo, "name": name, "qualified_name": name, "kind": EXTERNAL_MODULE}}
+        for node_id, name in sorted(modules.items()) if node_id not in present
+    ]
+    for batch in chunked(rows, batch_size):
+        store.write(sql.create_nodes, EXTERNAL_MODULE, list(batch))
 
 
-def create_edges(tx: ManagedTransaction, rel: str, rows: Sequence[dict[str, str]]) -> None:
-    tx.run(_CREATE_EDGES[rel], rows=list(rows)).consume()
+def apply_edges(store: GraphStore, add: Iterable[Edge], remove: Iterable[Edge], batch_size: int,
+                writers: int) -> None:
+    """Delete, then create, edges in batches; over `writers` parallel sessions where the server scales them."""
+    _in_parallel(store, sql.delete_edges, sql.edge_rows(remove), batch_size, writers)
+    _in_parallel(store, sql.create_edges, sql.edge_rows(add), batch_size, writers)
 
 
-def delete_edges(tx: ManagedTransaction, rel: str, rows: Sequence[dict[str, str]]) -> None:
-    tx.run(_DELETE_EDGES[rel], rows=list(rows)).consume()
+def _in_parallel(store: GraphStore, work: Any, rows: dict[Rel, list[dict[str, str]]], size: int,
+                 writers: int) -> None:
+    jobs = [(rel, batch) for rel, items in rows.items() for batch in chunked(items, size)]
+    if len(jobs) <= 1 or writers <= 1:
+        for rel, batch in jobs:
+            store.write(work, rel, batch)
+        return
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="graphdex-write") as pool:
+        for future in [pool.submit(store.write, work, rel, batch) for rel, batch in jobs]:
+            future.result()
 
 
-def edge_rows(edges: Iterable[Edge]) -> dict[str, list[dict[str, str]]]:
-    rows: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for e in edges:
-        rows[e.type].append({"a": e.source, "b": e.target})
-    return rows
+def finish_files(store: GraphStore, repo: str, facts: Sequence[FileFacts], batch_size: int) -> None:
+    """Link changed files to the repository and stamp their hashes: the last write of a run, so an interrupted
+    run leaves those files looking changed and the next run redoes them."""
+    rows = [{"id": f.file_id, "sha": f.sha} for f in facts]
+    store.execute_batches(sql.FINISH_FILES, "rows", rows, batch_size, repo=repo)
+
+
+def unstamp_files(store: GraphStore, repo: str, paths: Sequence[str]) -> None:
+    """Forget these files' hashes, so the next run treats them as changed (and retries them)."""
+    store.execute_batches(sql.UNSTAMP_FILES, "paths", list(paths), 1000, repo=repo)
+
+
+def remove_orphan_external_modules(store: GraphStore, repo: str) -> None:
+    store.execute(sql.REMOVE_ORPHAN_EXTERNAL_MODULES, repo=repo)
+
+
+def delete_repository(store: GraphStore, repo: str, batch_size: int = 5000) -> int:
+    """Remove a repository and everything in it (its embedding chunks and lease too), in bounded batches."""
+    store.delete_batched("MATCH (n:Chunk) WHERE n.repo = $repo", batch_size, repo=repo)
+    removed = store.delete_batched("MATCH (n:Code) WHERE n.repo = $repo", batch_size, repo=repo)
+    store.execute(sql.DELETE_REPOSITORY, repo=repo)
+    store.execute(sql.DELETE_LEASE, repo=repo)
+    return removed
+
+
+def delete_chunks(store: GraphStore, repo: str, paths: Sequence[str]) -> None:
+    store.execute_batches(sql.DELETE_CHUNKS, "paths", list(paths), 200, repo=repo)
+
+
+def write_chunks(store: GraphStore, rows: list[dict[str, Any]], batch_size: int) -> None:
+    """Create Chunk nodes linked from their owners: rows {"owner": id, "props": {...}}. Owners that are gone
+    (a file changed meanwhile) get none."""
+    store.execute_batches(sql.CREATE_CHUNKS, "rows", rows, batch_size)

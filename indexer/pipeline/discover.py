@@ -1,4 +1,4 @@
-"""Stage 1: walk a repository and decide which source files to index.
+"""Stage 1, discover: walk a repository and decide which source files to index.
 
 Honours `.gitignore` files (root and nested, deeper files overriding shallower ones, as git does) and
 `.git/info/exclude`, prunes well-known tool and virtualenv directories, follows symlinks only within the
@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pathspec
 
-from .errors import RepositoryError
-from .models import Discovery, SkippedFile, SourceFile
+from ..errors import RepositoryError
+from ..models import Discovery, SkippedFile, SourceFile
 
 KIB = 1024
 MIB = KIB * KIB
 DEFAULT_MAX_FILE_SIZE = MIB
-DEFAULT_EXTENSIONS = frozenset({".py"})
+DEFAULT_EXTENSIONS = frozenset({".py", ".pyi"})
+STUB_SUFFIX = ".pyi"  # a type stub; skipped beside the .py it describes (the same module)
 BINARY_SNIFF_BYTES = 8192
 
 # Directories never descended into. `venv`/`env` are deliberately absent: they are detected by their
@@ -109,12 +110,15 @@ def discover(
     return Discovery(
         root=real_root,
         files=sorted(files, key=lambda f: f.path),
-        skipped=sorted(walk.skipped, key=lambda s: (s.path, s.reason)),
+        skipped=sorted((SkippedFile(printable(s.path), s.reason) for s in walk.skipped),
+                       key=lambda s: (s.path, s.reason)),
     )
 
 
 def _resolve_root(root: str | Path) -> str:
     path = os.path.abspath(os.fspath(root))
+    if not _is_utf8(path):
+        raise RepositoryError(f"the repository path {printable(path)} is not valid UTF-8; rename or link it")
     if not os.path.exists(path):
         raise RepositoryError(f"repository path does not exist: {path}")
     if not os.path.isdir(path):
@@ -324,13 +328,36 @@ def _is_candidate(walk: _Walk, name: str) -> bool:
 
 def _read_all(walk: _Walk, max_file_size: int) -> list[SourceFile]:
     files = []
-    for cand in _unique(walk.root, walk.candidates):
+    unique = _unique(walk.root, walk.candidates)
+    modules = {c.rel for c in unique if not c.rel.endswith(STUB_SUFFIX)}
+    for cand in unique:
+        if not _is_utf8(cand.rel):
+            walk.skipped.append(SkippedFile(cand.rel, "the file name is not valid UTF-8; rename it to index it"))
+            continue
+        if cand.rel.endswith(STUB_SUFFIX) and cand.rel[:-1] in modules:
+            walk.skipped.append(SkippedFile(cand.rel, f"type stub of {cand.rel[:-1]} (the module is indexed "
+                                                      "from its source)"))
+            continue
         result = _read_one(cand, max_file_size)
         if isinstance(result, SkippedFile):
             walk.skipped.append(result)
         else:
             files.append(result)
     return files
+
+
+def _is_utf8(name: str) -> bool:
+    """A name os.scandir decoded without surrogate escapes (undecodable bytes): safe for the graph and JSON."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(name: str) -> str:
+    """A file name as text that any output accepts: undecodable bytes shown as \\xNN."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _unique(root: str, candidates: list[_Candidate]) -> list[_Candidate]:

@@ -1,4 +1,4 @@
-"""Stage 4: one pass in the parent over every file's facts, turning raw names into IMPORTS/CALLS/INHERITS edges.
+"""Stage 4, resolve: one pass in the parent over every file's facts, turning raw names into edges.
 
 Resolution needs the whole repository (a call in one file names a function in another), so it runs once,
 on dictionaries, after extraction. Names are resolved the way Python binds them: enclosing function scopes,
@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from .models import (
+from ..models import (
     CALLS,
     CLASS,
+    FUNCTION,
     IMPORTS,
     INHERITS,
     METHOD,
+    MODULE,
     Edge,
     FileFacts,
     RawCall,
@@ -49,7 +51,7 @@ class SymbolTable:
 
     def kind(self, qname: str) -> str | None:
         found = self.symbols.get(qname)
-        return found[0].kind if found else ("Module" if qname in self.modules else None)
+        return found[0].kind if found else (MODULE if qname in self.modules else None)
 
     # -- names -------------------------------------------------------------------------------------------
 
@@ -81,7 +83,7 @@ class SymbolTable:
         for cut in range(len(parts) - 1, 0, -1):
             prefix, rest = ".".join(parts[:cut]), parts[cut:]
             kind = self.kind(prefix)
-            if kind == "Module":
+            if kind == MODULE:
                 target = self.bindings[prefix].get(rest[0])
                 if target is None or target == qname:
                     return None
@@ -196,4 +198,4 @@ def _resolve_call(table: SymbolTable, module: str, call: RawCall) -> str | None:
     kind = table.kind(found)
     if kind == CLASS:
         return table.find_method(found, "__init__")
-    return found if kind in (METHOD, "Function") else None
+    return found if kind in (METHOD, FUNCTION) else None

@@ -1,8 +1,8 @@
-"""The embed stage: chunks for the symbols of changed files, vectors from the cache or the provider, written to
+"""Stage 6, embed: chunks for the symbols of changed files, vectors from the cache or the provider, written to
 the graph as `(:Code)-[:HAS_CHUNK]->(:Chunk {id, repo, path, owner_id, index, text_hash, tokens, model,
 dimensions, embedding})` under a vector index on Chunk.embedding.
 
-What is embedded (see indexer/chunk.py for the text and the splitting rule):
+What is embedded (see indexer/embeddings/chunk.py for the text and the splitting rule):
 - every Function and Method: its own lines (decorators included; a nested function stays in its parent's text
   and is embedded itself as well);
 - every Class: its own lines, with each nested method or class replaced by its one-line signature (the methods
@@ -35,8 +35,8 @@ from pathlib import Path
 from threading import Event
 from typing import Any
 
-from .chunk import Chunk, chunks_for_module, chunks_for_symbol
-from .embed import (
+from ..embeddings.chunk import Chunk, chunks_for_module, chunks_for_symbol
+from ..embeddings.provider import (
     Embedder,
     EmbeddingSettings,
     SqliteEmbeddingCache,
@@ -44,11 +44,12 @@ from .embed import (
     default_cache_path,
     embed_with_cache,
 )
-from .models import FileFacts, Symbol
-from .settings import Settings
-from .source import source_lines
-from .store import GraphStore
-from .tokens import encoding_for, ensure_offline_cache
+from ..embeddings.tokens import encoding_for, ensure_offline_cache
+from ..models import FileFacts, Symbol
+from ..settings import Settings
+from ..source import source_lines
+from ..store import GraphStore, reads, writes
+from ..store import vectors as vector_index
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def stale_paths(
     store: GraphStore, repo: str, facts: Sequence[FileFacts], settings: EmbeddingSettings, changed: set[str]
 ) -> set[str]:
     """Unchanged files whose chunks are missing or were made with another model / dimensions."""
-    state = store.chunk_state(repo)
+    state = reads.chunk_state(store, repo)
     stale = set()
     for f in facts:
         if f.path in changed:
@@ -256,9 +257,9 @@ def embed_files(
 
     if vectors:
         outcome.dimensions = len(next(iter(vectors.values())))
-        outcome.index_rebuilt = store.ensure_vector_index(outcome.dimensions)
+        outcome.index_rebuilt = vector_index.ensure_vector_index(store, outcome.dimensions)
     # Unchanged-but-stale files still hold old chunks; rewritten files' chunks went with their nodes.
-    store.delete_chunks(repo, sorted(targets - set(changed)))
+    writes.delete_chunks(store, repo, sorted(targets - set(changed)))
     rows = [
         {
             "owner": c.owner_id,
@@ -279,12 +280,12 @@ def embed_files(
         if c.id in vectors
     ]
     report(len(chunks), len(chunks), f"writing {len(rows)} vectors")
-    store.write_chunks(rows, batch_size=min(graph_settings.batch_size, 500))
+    writes.write_chunks(store, rows, batch_size=min(graph_settings.batch_size, 500))
 
     outcome.steps["write"] = time.perf_counter() - started - outcome.steps["chunk"] - outcome.steps["embed"]
     for chunk_id, error in errors.items():
         outcome.failed_files.setdefault(path_of[chunk_id], f"embedding failed: {error}")
     if outcome.failed_files:
-        store.unstamp_files(repo, sorted(outcome.failed_files))
+        writes.unstamp_files(store, repo, sorted(outcome.failed_files))
     outcome.seconds = time.perf_counter() - started
     return outcome

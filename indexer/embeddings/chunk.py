@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .models import FileFacts, Symbol
+from ..models import FileFacts, Symbol
 
 DEFAULT_MAX_TOKENS = 8191  # OpenAI's per-input limit for every embedding model
 MIN_MAX_TOKENS = 16

@@ -1,7 +1,8 @@
-"""Per-language extraction: (relative path, bytes) -> FileFacts, pure and picklable.
+"""Stage 3, extraction: (relative path, bytes) -> FileFacts, per language, pure and picklable.
 
 Python uses the stdlib `ast` (exact, fast, and safe with the GIL off). Other languages would arrive on
 tree-sitter, which re-enables the GIL when imported, so it must only ever be imported in worker processes.
+The stage that runs extraction on an executor is stage.py; this package is what a worker imports.
 """
 
 from __future__ import annotations
@@ -9,9 +10,22 @@ from __future__ import annotations
 from collections import Counter
 from posixpath import dirname
 
+from ...models import FileFacts, file_id, module_id
 from .python import extract_python
 
-__all__ = ["extract_python", "module_names"]
+__all__ = ["extract", "extract_python", "failed_facts", "module_names"]
+
+
+def extract(repo: str, path: str, data: bytes, module: str, sha: str = "") -> FileFacts:
+    """The facts of one file (Python, including .pyi stubs). Never raises on bad source: errors are recorded."""
+    return extract_python(repo, path, data, module, sha)
+
+
+def failed_facts(repo: str, path: str, module: str, sha: str, reason: str) -> FileFacts:
+    """The facts of a file extraction failed on: its File and Module, carrying the error, and nothing else.
+    Written like a file with a syntax error, so the graph lists it and the next run does not redo it unchanged."""
+    return FileFacts(path=path, sha=sha, module=module, module_id=module_id(repo, module),
+                     file_id=file_id(repo, path), error=reason)
 
 
 def module_names(paths: list[str]) -> dict[str, str]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
-from ..models import (
+from ...models import (
     CLASS,
     FUNCTION,
     METHOD,
+    MODULE,
     FileFacts,
     RawBase,
     RawCall,
@@ -47,18 +48,27 @@ def _parse(data: bytes, path: str, facts: FileFacts) -> ast.Module | None:
     try:
         return ast.parse(data, filename=path)
     except SyntaxError as exc:
-        if not _is_decoding_error(exc):
-            facts.error = f"SyntaxError: {exc.msg} (line {exc.lineno})"
+        if not _is_decoding_error(exc) and b"\x00" not in data:
+            facts.error = _syntax_error(exc)
             return None
     except (ValueError, UnicodeDecodeError):
-        pass  # null bytes or an undecodable encoding declaration: retry on replaced text below
+        pass  # an undecodable encoding declaration: retry on replaced text below
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        facts.warnings.append(f"NUL bytes replaced with U+FFFD (first on line {line})")
+    else:
+        facts.warnings.append("undecodable bytes replaced with U+FFFD")
     text = data.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-    facts.warnings.append("undecodable bytes replaced with U+FFFD")
     try:
         return ast.parse(text, filename=path)
     except SyntaxError as exc:
-        facts.error = f"SyntaxError: {exc.msg} (line {exc.lineno})"
+        facts.error = _syntax_error(exc)
         return None
+
+
+def _syntax_error(exc: SyntaxError) -> str:
+    where = f" (line {exc.lineno})" if exc.lineno else ""
+    return f"SyntaxError: {exc.msg}{where}"
 
 
 def _is_decoding_error(exc: SyntaxError) -> bool:
@@ -87,7 +97,7 @@ class _Visitor:
         self.repo = repo
         self.facts = facts
         self.ordinals: Counter[str] = Counter()
-        self.stack = [_Scope("Module", facts.module, facts.module_id, None)]
+        self.stack = [_Scope(MODULE, facts.module, facts.module_id, None)]
 
     def visit_module(self, tree: ast.Module) -> None:
         self.generic_visit(tree)

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import tiktoken
 
-from .errors import ConfigError
-from .settings import Settings
+from ..errors import ConfigError, OfflineEncodingError
+from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,6 @@ _KNOWN_SOURCES = {
 
 _lock = threading.RLock()
 _seeded: dict[str, Path] = {}  # encoding name -> cache dir it was verified in
-
-
-class OfflineEncodingError(ConfigError):
-    """An encoding is not available offline (no shipped file, or its hash does not match tiktoken's)."""
 
 
 def shipped_encodings() -> list[str]:

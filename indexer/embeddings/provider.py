@@ -36,9 +36,9 @@ from urllib.parse import urlsplit
 import numpy as np
 import openai
 
+from ..errors import ConfigError, EmbeddingError
+from ..settings import Settings, parse_int, parse_text
 from .chunk import Chunk
-from .errors import ConfigError, GraphdexError
-from .settings import Settings, parse_int, parse_text
 
 if TYPE_CHECKING:
     from typing import Self
@@ -59,10 +59,6 @@ MAX_CONCURRENCY = 64
 ENCODING_FORMATS = ("base64", "float")
 
 Vector = np.ndarray  # float32, 1-D, L2-normalised
-
-
-class EmbeddingError(GraphdexError):
-    """Embeddings are disabled or a query could not be embedded."""
 
 
 # --------------------------------------------------------------------------------------------- settings

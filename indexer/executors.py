@@ -1,0 +1,114 @@
+"""The executor seam: serial, threads or processes behind `concurrent.futures.Executor`, and bounded submission.
+
+Knows nothing of what runs on it: the pipeline hands it a picklable function (indexer/worker.py) and its items.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from threading import Event
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+KINDS = ("serial", "thread", "process")
+
+
+class SerialExecutor(Executor):
+    """Runs each task at once in the caller: for small repositories, where a pool costs more than it saves."""
+
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
+        future: Future[R] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - delivered through the future, like the pools do
+            future.set_exception(exc)
+        return future
+
+
+def make_executor(
+    kind: str,
+    workers: int,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+    preload: tuple[str, ...] = (),
+) -> Executor:
+    """An executor of `kind` with `workers` workers. `initializer(*initargs)` runs in each worker process;
+    `preload` names modules the fork server imports once, so each worker forks ready to run."""
+    if kind == "serial":
+        return SerialExecutor()
+    if kind == "thread":
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphdex-worker")
+    if kind == "process":
+        # forkserver (3.14's default on Linux) and spawn need importable workers; fork is unsafe with threads.
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver" and preload:
+            context.set_forkserver_preload(["__main__", *preload])
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer,
+                                   initargs=initargs)
+    raise ValueError(f"unknown executor kind {kind!r}")
+
+
+def bounded_map(
+    executor: Executor,
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    max_in_flight: int,
+    cancel: Event | None = None,
+) -> Iterator[tuple[T, Future[R]]]:
+    """Submit `fn(item)` with at most `max_in_flight` pending; yield (item, finished future) as they complete.
+
+    A submission the executor refuses (a broken pool) is yielded as a future holding that error, so the caller
+    sees every item exactly once. Stops submitting when `cancel` is set and cancels what has not started.
+    """
+    pending: dict[Future[R], T] = {}
+    iterator = iter(items)
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(pending) < max_in_flight and not (cancel and cancel.is_set()):
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[_submit(executor, fn, item)] = item
+            if not pending:
+                return
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield pending.pop(future), future
+            if cancel and cancel.is_set():
+                exhausted = True
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _submit(executor: Executor, fn: Callable[[T], R], item: T) -> Future[R]:
+    try:
+        return executor.submit(fn, item)
+    except RuntimeError as exc:  # BrokenExecutor, or submit after shutdown
+        future: Future[R] = Future()
+        future.set_exception(exc)
+        return future
+
+
+def shutdown_now(executor: Executor) -> None:
+    """Stop at once: queued work is cancelled and worker processes are ended, not waited for."""
+    if isinstance(executor, ProcessPoolExecutor):
+        processes = list((executor._processes or {}).values())  # noqa: SLF001 - no public way to reach them
+        executor.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in processes:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+    else:
+        executor.shutdown(wait=False, cancel_futures=True)

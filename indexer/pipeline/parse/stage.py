@@ -1,0 +1,137 @@
+"""Stage 3, parse: every discovered file through the executor (indexer/worker.py does the work), feeding the
+facts of files to (re)write to the node writer as they arrive, so writing overlaps parsing.
+
+A worker process that dies (killed, out of memory) breaks its pool: the pool is rebuilt and the lost batches are
+parsed once more (parsing is pure, so nothing is doubled); a second death ends the run with the files named.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from threading import Event
+
+from ... import runtime
+from ...errors import WorkerCrashedError
+from ...executors import bounded_map, make_executor, shutdown_now
+from ...models import FailedFile, FileFacts, Progress, SourceFile
+from ...settings import Settings
+from ...worker import BatchResult, ParseBatch, ParseTask, gc_paused, init_process, parse_batch
+from . import module_names
+
+log = logging.getLogger(__name__)
+
+FactsSink = Callable[[list[FileFacts]], None]  # takes the facts of files to (re)write, as they are parsed
+MAX_BATCH_FILES = 32
+
+
+@dataclass
+class ParseOutcome:
+    facts: list[FileFacts] = field(default_factory=list)  # sorted by path
+    failed: list[FailedFile] = field(default_factory=list)
+    executor: str = "serial"
+    reason: str = ""
+    workers: int = 1
+    seconds: float = 0.0  # wall time of the phase
+    worker_seconds: float = 0.0  # extraction time summed over workers
+    restarts: int = 0  # pools rebuilt after a worker died
+
+
+def parse(
+    files: list[SourceFile],
+    repo: str,
+    settings: Settings,
+    to_write: frozenset[str],
+    sink: FactsSink | None,
+    report: Callable[[Progress], None],
+    cancel: Event,
+) -> ParseOutcome:
+    names = module_names([f.path for f in files])
+    tasks = [ParseTask(f.path, f.abspath, names[f.path], f.sha) for f in files]
+    kind, reason = runtime.choose_executor(settings.executor, len(tasks), settings.workers,
+                                           settings.serial_threshold)
+    workers = 1 if kind == "serial" else settings.workers
+    out = ParseOutcome(executor=kind, reason=reason, workers=workers)
+    started = time.perf_counter()
+    progress = _Counter(len(tasks), report, started)
+    report(Progress("parse", 0, len(tasks), f"parsing {len(tasks)} files ({kind}, {workers} workers)"))
+    pending = _batches(tasks, workers, repo)
+    with gc_paused():
+        while pending and not cancel.is_set():
+            lost = _run(kind, workers, pending, out, to_write, sink, progress, cancel)
+            if lost and out.restarts >= 1:
+                paths = [t.path for b in lost for t in b.tasks]
+                raise WorkerCrashedError(_crash_message(paths), paths)
+            if lost:
+                out.restarts += 1
+                log.warning("a worker process died; rebuilding the pool and parsing its %d files again",
+                            sum(len(b.tasks) for b in lost))
+            pending = lost
+    out.facts.sort(key=lambda f: f.path)
+    out.seconds = time.perf_counter() - started
+    return out
+
+
+def _run(kind: str, workers: int, batches: list[ParseBatch], out: ParseOutcome, to_write: frozenset[str],
+         sink: FactsSink | None, progress: _Counter, cancel: Event) -> list[ParseBatch]:
+    """Parse `batches` on a fresh executor; the batches lost to a broken pool, to be tried again."""
+    lost: list[ParseBatch] = []
+    executor = make_executor(kind, workers, init_process, (os.getpid(),), preload=("indexer.worker",))
+    try:
+        for batch, future in bounded_map(executor, parse_batch, batches, max(2, workers * 2), cancel):
+            result = _result(batch, future)
+            if result is None:
+                lost.append(batch)
+                continue
+            out.facts.extend(result.facts)
+            out.failed.extend(result.failed)
+            out.worker_seconds += result.seconds
+            if sink is not None:
+                fresh = [f for f in result.facts if f.path in to_write]
+                if fresh:
+                    sink(fresh)
+            progress.add(len(batch.tasks), batch.tasks[-1].path)
+    finally:
+        shutdown_now(executor) if (lost or cancel.is_set()) else executor.shutdown(wait=True)
+    return lost
+
+
+def _result(batch: ParseBatch, future: Future[BatchResult]) -> BatchResult | None:
+    """The batch's result; None when its worker process died (the batch is lost, not failed)."""
+    try:
+        return future.result()
+    except (BrokenProcessPool, RuntimeError) as exc:
+        if isinstance(exc, BrokenProcessPool) or "shutdown" in str(exc) or "broken" in str(exc).lower():
+            return None
+        raise
+    except Exception as exc:  # noqa: BLE001 - a batch that failed as a whole: each of its files failed
+        log.warning("a batch of %d files failed: %s", len(batch.tasks), exc)
+        return BatchResult(failed=[FailedFile(t.path, f"{type(exc).__name__}: {exc}") for t in batch.tasks])
+
+
+def _batches(tasks: list[ParseTask], workers: int, repo: str) -> list[ParseBatch]:
+    """Enough batches to balance the workers, few enough to keep per-task overhead low."""
+    size = max(1, min(MAX_BATCH_FILES, len(tasks) // (workers * 8) or 1))
+    return [ParseBatch(repo, tasks[i : i + size]) for i in range(0, len(tasks), size)]
+
+
+def _crash_message(paths: list[str]) -> str:
+    shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    return f"a worker process died twice while parsing {len(paths)} files ({shown}); nothing was written for them"
+
+
+class _Counter:
+    """Files parsed so far, reported with the rate."""
+
+    def __init__(self, total: int, report: Callable[[Progress], None], started: float) -> None:
+        self.total, self.report, self.started, self.done = total, report, started, 0
+
+    def add(self, files: int, last: str) -> None:
+        self.done += files
+        rate = self.done / max(time.perf_counter() - self.started, 1e-9)
+        self.report(Progress("parse", self.done, self.total, last, rate))

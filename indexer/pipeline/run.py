@@ -1,0 +1,327 @@
+"""One index run: discover -> plan -> parse (+ node writes) -> resolve -> write edges -> embed -> count.
+
+This module only sequences the stages, times them, and builds the Summary from what they return. Writes happen
+while the run holds the repository's lease (one run per repository at a time, across processes and machines).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from threading import Event
+from typing import Any
+
+from .. import runtime
+from ..embeddings.provider import EmbeddingSettings
+from ..errors import RepositoryBusyError, RepositoryError
+from ..models import (
+    EXTERNAL_MODULE,
+    FILE,
+    MODULE,
+    REPOSITORY,
+    Discovery,
+    FailedFile,
+    Plan,
+    Progress,
+    Resolution,
+    Summary,
+    listed,
+)
+from ..settings import Settings
+from ..store import GraphStore, lease, open_store, reads, writes
+from .discover import discover
+from .parse.stage import ParseOutcome, parse
+from .plan import compare, plan
+from .resolve import resolve
+from .write import EdgeWrites, NodeWriter, NodeWrites, finish, write_edges
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def repo_name_for(root: Path, name: str | None) -> str:
+    repo = name or root.name or "root"
+    if ":" in repo or not repo.strip():
+        raise RepositoryError(f"repository name {repo!r} must be non-empty and contain no ':'")
+    return repo
+
+
+def check_root(root: str | os.PathLike[str]) -> Path:
+    """The repository folder, absolute and resolved; RepositoryError with the reason when it cannot be one."""
+    try:
+        path = Path(root).expanduser()
+        if not path.is_dir():
+            raise RepositoryError(f"{root}: not a directory" if path.exists() else f"{root}: no such directory")
+        return path.resolve()
+    except (OSError, ValueError) as exc:  # ENAMETOOLONG, a NUL in the path, a loop of symlinks
+        raise RepositoryError(f"{str(root)[:200]}: not a usable path ({getattr(exc, 'strerror', None) or exc})"
+                              ) from None
+
+
+@dataclass
+class _Outputs:
+    """What the stages returned; None for a stage that did not run (dry run, cancelled)."""
+
+    found: Discovery | None = None
+    plan: Plan | None = None
+    parsed: ParseOutcome | None = None
+    nodes: NodeWrites | None = None
+    resolution: Resolution | None = None
+    edges: EdgeWrites | None = None
+    embedded: Any = None
+    counts: tuple[dict[str, int], dict[str, int]] | None = None
+    cancelled: bool = False
+
+
+def run(
+    root: str | os.PathLike[str],
+    settings: Settings,
+    *,
+    repo: str | None = None,
+    store: GraphStore | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: Event | None = None,
+    dry_run: bool = False,
+    embeddings: EmbeddingSettings | None = None,
+    embedding_cache: str | os.PathLike[str] | None = None,
+    owner: str = "graphdex index",
+) -> Summary:
+    """Index the repository at `root`. With `dry_run`, parse and resolve without a graph server.
+
+    `embeddings` defaults to EmbeddingSettings.from_env(); `embedding_cache` to <home>/embeddings.sqlite.
+    `owner` names this run to another run that finds the repository busy."""
+    started = time.perf_counter()
+    runtime.watch_gil()
+    path = check_root(root)
+    name = repo_name_for(path, repo)
+    clock = _Clock(runtime.is_gil_enabled())
+    report = progress or (lambda p: None)
+    cancel = cancel or Event()
+    embedding = None if dry_run else (embeddings or EmbeddingSettings.from_env())
+    out = _Outputs()
+    with _store(store, settings, dry_run) as graph:
+        stages = _Stages(name, str(path), settings, graph, clock, report, cancel, out)
+        if graph is None:
+            stages.dry()
+        else:
+            writes.ensure_schema(graph)
+            try:
+                with lease.held(graph, name, lease.describe_owner(owner), settings.if_busy, settings.busy_timeout,
+                                on_wait=_Waiting(report, name), cancelled=cancel.is_set) as held:
+                    stages.full(held, embedding, embedding_cache)
+            except RepositoryBusyError:
+                if not cancel.is_set():
+                    raise
+                out.cancelled = True  # cancelled while waiting for another run
+    return _summary(name, str(path), settings, out, clock, dry_run, time.perf_counter() - started)
+
+
+@contextmanager
+def _store(store: GraphStore | None, settings: Settings, dry_run: bool) -> Iterator[GraphStore | None]:
+    if dry_run:
+        yield None
+    elif store is not None:
+        yield store
+    else:
+        with open_store(settings) as own:
+            yield own
+
+
+class _Stages:
+    """The stages in order; each stores its output in `out` and returns early when the run is cancelled."""
+
+    def __init__(self, repo: str, root: str, settings: Settings, store: GraphStore | None, clock: _Clock,
+                 report: ProgressCallback, cancel: Event, out: _Outputs) -> None:
+        self.repo, self.root, self.settings, self.store = repo, root, settings, store
+        self.clock, self.report, self.cancel, self.out = clock, report, cancel, out
+
+    def dry(self) -> None:
+        found = self._discover()
+        self.out.plan = compare(found, {})
+        if not self._stopped():
+            self._parse(None)
+        if not self._stopped():
+            self._resolve()
+
+    def full(self, held: lease.Lease, embedding: EmbeddingSettings | None, cache: Any) -> None:
+        store = self.store
+        assert store is not None
+        found = self._discover()
+        with self.clock.phase("plan"):
+            self.out.plan = plan(store, self.repo, self.root, found)
+            writes.upsert_repository(store, self.repo, self.root)
+        if self._stopped():
+            return
+        writer = NodeWriter(store, self.repo, self.settings.batch_size, self._writers(), held)
+        try:
+            self._parse(writer)
+        except BaseException:
+            writer.abandon()
+            raise
+        if self._stopped():
+            writer.abandon()
+            return
+        with self.clock.phase("write"):
+            self.out.nodes = writer.close()
+        self._resolve()
+        if self._stopped():
+            return
+        self._write_edges(held)
+        if embedding is not None and not self._stopped():
+            self._embed(embedding, cache)
+        with self.clock.phase("count"):
+            self.out.counts = reads.counts(store, self.repo)
+            writes.stamp_repository(store, self.repo, {"files": len(found.files)})
+
+    def _discover(self) -> Discovery:
+        with self.clock.phase("discover"):
+            self.report(Progress("discover", 0, 0, f"walking {self.root}"))
+            self.out.found = discover(self.root, max_file_size=self.settings.max_file_size)
+        return self.out.found
+
+    def _parse(self, writer: NodeWriter | None) -> None:
+        assert self.out.found is not None and self.out.plan is not None
+        with self.clock.phase("parse"):
+            sink = writer.submit if writer is not None else None
+            self.out.parsed = parse(self.out.found.files, self.repo, self.settings, self.out.plan.to_write, sink,
+                                    self.report, self.cancel)
+
+    def _resolve(self) -> None:
+        assert self.out.parsed is not None
+        with self.clock.phase("resolve"):
+            self.report(Progress("resolve", 0, 1, "resolving calls, imports and bases"))
+            self.out.resolution = resolve(self.repo, self.out.parsed.facts)
+            self.report(Progress("resolve", 1, 1, f"{len(self.out.resolution.edges)} relationships resolved"))
+
+    def _write_edges(self, held: lease.Lease) -> None:
+        store, out, s = self.store, self.out, self.settings
+        assert store is not None and out.plan is not None and out.resolution is not None
+        assert out.parsed is not None and out.nodes is not None
+        with self.clock.phase("write"):
+            held.check()
+            out.edges = write_edges(store, self.repo, out.plan, out.resolution, s.batch_size, self._writers(),
+                                    self.report)
+            if self._stopped():
+                return
+            held.check()
+            finish(store, self.repo, out.parsed.facts, set(out.nodes.written), s.batch_size, self.report)
+
+    def _embed(self, embedding: EmbeddingSettings, cache: Any) -> None:
+        from . import embed
+
+        store, out = self.store, self.out
+        assert store is not None and out.parsed is not None and out.nodes is not None and out.plan is not None
+        if not embedding.enabled:
+            out.embedded = embed.disabled_summary(embedding)
+            return
+        with self.clock.phase("embed"):
+            def report(done: int, total: int, message: str) -> None:
+                self.report(Progress("embed", done, total, message))
+
+            changed = set(out.plan.to_write) - {f.path for f in out.nodes.failed}
+            out.embedded = embed.embed_files(store, self.repo, self.root, out.parsed.facts, changed, embedding,
+                                             self.settings, cache_path=cache, progress=report, cancel=self.cancel)
+        out.cancelled = out.cancelled or out.embedded.cancelled
+
+    def _writers(self) -> int:
+        assert self.store is not None
+        return self.settings.workers if self.store.dialect.parallel_writes else 1
+
+    def _stopped(self) -> bool:
+        self.out.cancelled = self.out.cancelled or self.cancel.is_set()
+        return self.out.cancelled
+
+
+class _Waiting:
+    """Progress while another run holds the repository: said once, not every poll."""
+
+    def __init__(self, report: ProgressCallback, repo: str) -> None:
+        self.report, self.repo, self.said = report, repo, False
+
+    def __call__(self, holder: lease.Holder) -> None:
+        if not self.said:
+            self.report(Progress("waiting", 0, 0, f"{self.repo} is being indexed by {holder.owner}; waiting"))
+            self.said = True
+
+
+class _Clock:
+    """Wall seconds per phase; after each, checks the GIL is still as it was at the start (an import may have
+    turned it on)."""
+
+    def __init__(self, gil_at_start: bool) -> None:
+        self.gil_at_start = gil_at_start
+        self.phases: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = round(self.phases.get(name, 0.0) + time.perf_counter() - started, 4)
+            runtime.check_gil(f"after the {name} phase", self.gil_at_start, log)
+
+
+def _summary(repo: str, root: str, settings: Settings, out: _Outputs, clock: _Clock, dry_run: bool,
+             wall: float) -> Summary:
+    """The Summary, built from the stages' outputs."""
+    s = Summary(repo=repo, root=root, dry_run=dry_run, cancelled=out.cancelled, phases=clock.phases,
+                wall_seconds=round(wall, 4), pool_size=settings.connection_pool_size, workers=settings.workers,
+                gil_enabled_at_start=clock.gil_at_start)
+    if out.found is not None:
+        s.files_skipped, s.skipped = len(out.found.skipped), listed(out.found.skipped)
+    if out.plan is not None and not dry_run:
+        s.files_changed, s.files_retried = len(out.plan.changed), len(out.plan.retried)
+        s.files_unchanged, s.files_deleted = len(out.plan.unchanged), len(out.plan.deleted)
+    failed: list[FailedFile] = []
+    if out.parsed is not None:
+        p = out.parsed
+        s.files_indexed = len(p.facts) - len(p.failed)
+        s.executor, s.executor_reason, s.workers = p.executor, p.reason, p.workers
+        errors = [FailedFile(f.path, f.error) for f in p.facts if f.error and f.error.startswith("SyntaxError")]
+        s.syntax_errors, s.syntax_error_files = len(errors), listed(errors)
+        s.worker_seconds["extract"] = round(p.worker_seconds, 4)
+        parse_seconds = clock.phases.get("parse", 0.0)
+        s.files_per_second = round(len(p.facts) / parse_seconds, 1) if parse_seconds else 0.0
+        failed.extend(p.failed)
+    if out.nodes is not None:
+        s.worker_seconds["write_nodes"] = round(out.nodes.seconds, 4)
+        failed.extend(out.nodes.failed)
+    if out.resolution is not None:
+        s.unresolved_calls, s.unresolved_bases = out.resolution.unresolved_calls, out.resolution.unresolved_bases
+    if out.edges is not None:
+        s.edges_added, s.edges_removed = out.edges.added, out.edges.removed
+    if out.embedded is not None:
+        s.embeddings = out.embedded if isinstance(out.embedded, dict) else out.embedded.summary()
+        if not isinstance(out.embedded, dict):
+            failed.extend(FailedFile(p, r) for p, r in sorted(out.embedded.failed_files.items()))
+    s.files_failed, s.failed = len(failed), listed(failed)
+    if out.counts is not None:
+        s.nodes, s.relationships = out.counts
+    elif dry_run and out.parsed is not None and out.resolution is not None:
+        s.nodes, s.relationships = _counted(out.parsed, out.resolution)
+    s.free_threading_build = runtime.is_free_threading_available()
+    s.gil_enabled = runtime.check_gil("at the end of the run", clock.gil_at_start, log)
+    s.gil_cause = runtime.gil_cause()
+    return s
+
+
+def _counted(parsed: ParseOutcome, resolution: Resolution) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts for a dry run, from the facts instead of the graph."""
+    facts = parsed.facts
+    nodes: dict[str, int] = {str(REPOSITORY): 1, str(FILE): len(facts), str(MODULE): len(facts),
+                             str(EXTERNAL_MODULE): len(resolution.external_modules)}
+    for f in facts:
+        for sym in f.symbols:
+            nodes[str(sym.kind)] = nodes.get(str(sym.kind), 0) + 1
+    rels: dict[str, int] = {"CONTAINS": sum(2 + len(f.symbols) for f in facts)}
+    for e in resolution.edges:
+        rels[str(e.type)] = rels.get(str(e.type), 0) + 1
+    return dict(sorted(nodes.items())), dict(sorted(rels.items()))
+

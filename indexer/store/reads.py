@@ -1,0 +1,63 @@
+"""What the graph holds of a repository, as the pipeline's stages need it: hashes, edges, chunks, counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..models import CODE_KINDS, EDGE_TYPES, REPOSITORY, Edge, Rel
+from .graph import GraphStore
+
+
+def repository(store: GraphStore, repo: str) -> dict[str, Any] | None:
+    rows = store.read("MATCH (r:Repository {id: $repo}) RETURN r {.*} AS r", repo=repo)
+    return rows[0]["r"] if rows else None
+
+
+def file_hashes(store: GraphStore, repo: str) -> dict[str, str | None]:
+    """path -> stamped content hash (None: written but not finished, so redone next run)."""
+    rows = store.read("MATCH (f:File) WHERE f.repo = $repo RETURN f.path AS path, f.sha AS sha", repo=repo)
+    return {r["path"]: r["sha"] for r in rows}
+
+
+def existing_edges(store: GraphStore, repo: str) -> Counter[Edge]:
+    """The resolved edges leaving this repository's nodes, with multiplicity (a duplicate shows as 2)."""
+    types = "|".join(EDGE_TYPES)
+    rows = store.read(
+        f"MATCH (a:Code)-[x:{types}]->(b:Code) WHERE a.repo = $repo RETURN type(x) AS t, a.id AS a, b.id AS b",
+        repo=repo,
+    )
+    return Counter(Edge(Rel(r["t"]), r["a"], r["b"]) for r in rows)
+
+
+def external_module_ids(store: GraphStore, repo: str) -> set[str]:
+    rows = store.read("MATCH (n:ExternalModule) WHERE n.repo = $repo RETURN n.id AS id", repo=repo)
+    return {r["id"] for r in rows}
+
+
+def chunk_state(store: GraphStore, repo: str) -> dict[str, tuple[str | None, int | None, int]]:
+    """Per path: (model, dimensions, chunk count) of the repository's stored chunks."""
+    rows = store.read(
+        "MATCH (c:Chunk) WHERE c.repo = $repo "
+        "RETURN c.path AS path, c.model AS model, c.dimensions AS dims, count(*) AS n",
+        repo=repo,
+    )
+    state: dict[str, tuple[str | None, int | None, int]] = {}
+    for r in rows:
+        model, dims, n = state.get(r["path"], (r["model"], r["dims"], 0))
+        if (model, dims) != (r["model"], r["dims"]):
+            model = None  # mixed models in one file: treated as stale
+        state[r["path"]] = (model, dims, n + r["n"])
+    return state
+
+
+def counts(store: GraphStore, repo: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Nodes by kind and relationships by type of one repository (its Repository node and links included)."""
+    nodes = store.read("MATCH (n:Code) WHERE n.repo = $repo RETURN n.kind AS kind, count(*) AS c", repo=repo)
+    rels = store.read("MATCH (a:Code)-[x]->() WHERE a.repo = $repo RETURN type(x) AS t, count(*) AS c", repo=repo)
+    repo_links = store.read("MATCH (:Repository {id: $repo})-[x:CONTAINS]->() RETURN count(x) AS c", repo=repo)
+    node_counts = {r["kind"]: r["c"] for r in nodes if r["kind"] in CODE_KINDS}
+    node_counts[REPOSITORY.value] = 1 if repository(store, repo) else 0
+    rel_counts = {r["t"]: r["c"] for r in rels}
+    rel_counts["CONTAINS"] = rel_counts.get("CONTAINS", 0) + repo_links[0]["c"]
+    return dict(sorted(node_counts.items())), dict(sorted(rel_counts.items()))

@@ -1,0 +1,127 @@
+"""The Cypher of every write, and the rows it takes: node batches of changed files, edges, deletions.
+
+Every statement is an UNWIND over rows and every transaction function is safe to retry: `execute_write` re-runs
+it after transient errors (deadlocks, leader switches, page conflicts) with the driver's bounded backoff.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from neo4j import ManagedTransaction
+
+from ..models import CODE_KINDS, CONTAINS, EDGE_TYPES, FILE, MODULE, Edge, FileFacts, Rel
+
+# Labels can't be parameters in Cypher, so there is one statement per label (all from this fixed set).
+# A file's nodes are created afresh (its old ones were deleted first): CREATE with both labels is fast on
+# Neo4j and ArcadeDB alike, where MERGE on two labels is not (ArcadeDB scans), and a label can't be added
+# to an ArcadeDB vertex after the fact.
+_CREATE_NODES = {label: f"UNWIND $rows AS r CREATE (n:Code:{label}) SET n = r.props" for label in CODE_KINDS}
+_CREATE_EDGES = {
+    rel: f"UNWIND $rows AS r MATCH (a:Code {{id: r.a}}) MATCH (b:Code {{id: r.b}}) CREATE (a)-[:{rel}]->(b)"
+    for rel in (CONTAINS, *EDGE_TYPES)
+}
+# Deletes every parallel copy: a duplicated edge (from an older, unlocked concurrent run) is removed whole and
+# created once again by the same run.
+_DELETE_EDGES = {
+    rel: f"UNWIND $rows AS r MATCH (:Code {{id: r.a}})-[x:{rel}]->(:Code {{id: r.b}}) DELETE x" for rel in EDGE_TYPES
+}
+
+
+def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[str, list[dict[str, Any]]]:
+    """Node rows by label for a batch of files. The File's `sha` is set only when the run finishes."""
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in facts:
+        name = f.path.rsplit("/", 1)[-1]
+        rows[FILE].append({"props": {
+            "id": f.file_id, "repo": repo, "path": f.path, "name": name, "qualified_name": f.path, "kind": FILE,
+            "language": "python", "lines": f.lines, "size": f.size, "error": f.error,
+            "warnings": f.warnings or None,
+        }})
+        rows[MODULE].append({"props": {
+            "id": f.module_id, "repo": repo, "path": f.path, "name": f.module.rsplit(".", 1)[-1],
+            "qualified_name": f.module,
+            "kind": MODULE, "is_package": f.is_package,
+            "start_line": 1, "end_line": max(f.lines, 1),
+        }})
+        for s in f.symbols:
+            rows[s.kind].append({"props": {
+                "id": s.id, "repo": repo, "path": s.path, "name": s.name, "qualified_name": s.qualified_name,
+                "kind": s.kind, "start_line": s.start_line, "end_line": s.end_line,
+                "signature": s.signature, "docstring": s.docstring,
+            }})
+    return rows
+
+
+def contains_rows(facts: Iterable[FileFacts]) -> list[dict[str, str]]:
+    rows = []
+    for f in facts:
+        rows.append({"a": f.file_id, "b": f.module_id})
+        rows.extend({"a": s.parent_id, "b": s.id} for s in f.symbols)
+    return rows
+
+
+def write_files(tx: ManagedTransaction, repo: str, facts: list[FileFacts]) -> int:
+    """Replace the nodes of a batch of changed files, with their CONTAINS tree.
+
+    Their relationships to other files go with the old nodes; the parent's edge pass finds them missing and
+    writes them again, so the result is the same as an update in place.
+    """
+    delete_paths(tx, repo, [f.path for f in facts])
+    written = 0
+    for label, rows in file_rows(repo, facts).items():
+        tx.run(_CREATE_NODES[label], rows=rows).consume()
+        written += len(rows)
+    tx.run(_CREATE_EDGES[CONTAINS], rows=contains_rows(facts)).consume()
+    return written
+
+
+def delete_paths(tx: ManagedTransaction, repo: str, paths: list[str]) -> None:
+    """Delete every node of these paths: Code nodes and their embedding Chunks (which carry repo + path)."""
+    tx.run(
+        "UNWIND $paths AS p MATCH (c:Chunk {path: p}) WHERE c.repo = $repo DETACH DELETE c", paths=paths, repo=repo
+    ).consume()
+    tx.run(
+        "UNWIND $paths AS p MATCH (n:Code {path: p}) WHERE n.repo = $repo DETACH DELETE n", paths=paths, repo=repo
+    ).consume()
+
+
+def create_nodes(tx: ManagedTransaction, label: str, rows: list[dict[str, Any]]) -> None:
+    tx.run(_CREATE_NODES[label], rows=rows).consume()
+
+
+def create_edges(tx: ManagedTransaction, rel: Rel, rows: Sequence[dict[str, str]]) -> None:
+    tx.run(_CREATE_EDGES[rel], rows=list(rows)).consume()
+
+
+def delete_edges(tx: ManagedTransaction, rel: Rel, rows: Sequence[dict[str, str]]) -> None:
+    tx.run(_DELETE_EDGES[rel], rows=list(rows)).consume()
+
+
+def edge_rows(edges: Iterable[Edge]) -> dict[Rel, list[dict[str, str]]]:
+    rows: dict[Rel, list[dict[str, str]]] = defaultdict(list)
+    for e in edges:
+        rows[e.type].append({"a": e.source, "b": e.target})
+    return rows
+
+
+# The rest are single statements, run through GraphStore.execute / execute_batches / delete_batched.
+
+FINISH_FILES = (
+    "MATCH (r:Repository {id: $repo}) UNWIND $rows AS row MATCH (f:Code {id: row.id}) "
+    "MERGE (r)-[:CONTAINS]->(f) SET f.sha = row.sha"
+)
+UNSTAMP_FILES = "UNWIND $paths AS p MATCH (f:File {path: p}) WHERE f.repo = $repo SET f.sha = null"
+REMOVE_ORPHAN_EXTERNAL_MODULES = (
+    "MATCH (n:ExternalModule) WHERE n.repo = $repo AND NOT EXISTS { MATCH ()-[:IMPORTS]->(n) } DETACH DELETE n"
+)
+UPSERT_REPOSITORY = "MERGE (r:Repository {id: $repo}) SET r.name = $repo, r.root = $root"
+STAMP_REPOSITORY = "MATCH (r:Repository {id: $repo}) SET r.indexed_at = $now, r += $summary"
+DELETE_REPOSITORY = "MATCH (r:Repository {id: $repo}) DETACH DELETE r"
+DELETE_LEASE = "MATCH (l:IndexLease {repo: $repo}) DELETE l"
+DELETE_CHUNKS = "UNWIND $paths AS p MATCH (c:Chunk {path: p}) WHERE c.repo = $repo DETACH DELETE c"
+CREATE_CHUNKS = (
+    "UNWIND $rows AS r MATCH (o:Code {id: r.owner}) CREATE (o)-[:HAS_CHUNK]->(c:Chunk) SET c = r.props"
+)
