@@ -92,8 +92,8 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from indexer import runtime
     from indexer.pipeline.run import run as index_run
-    from indexer.store import open_store, writes
     from indexer.settings import Settings
+    from indexer.store import open_store, writes
 
     runtime.watch_gil()
     settings = Settings.from_env(executor=config["executor"], workers=config["workers"])

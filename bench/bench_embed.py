@@ -71,10 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     concurrencies = [int(w) for w in args.workers.split(",")]
 
     from indexer import localdb
-    from indexer.store import open_store
     from indexer.embeddings.provider import EmbeddingSettings
     from indexer.pipeline.run import run
     from indexer.settings import Settings
+    from indexer.store import open_store
 
     tmp = Path(tempfile.mkdtemp(prefix="graphdex-bench-embed-"))
     settings = Settings.from_env(home=tmp / "home").with_overrides(neo4j_uri=None)

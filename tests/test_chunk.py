@@ -20,8 +20,8 @@ from indexer.embeddings.chunk import (
     text_hash,
     truncate_to_tokens,
 )
-from indexer.models import FUNCTION, FileFacts, Symbol
 from indexer.embeddings.tokens import encoding_for
+from indexer.models import FUNCTION, FileFacts, Symbol
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,10 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from indexer.store import open_store
 from indexer.errors import ConfigError
 from indexer.settings import Settings
-from indexer.store import GraphStore, queries
+from indexer.store import GraphStore, open_store, queries
 from indexer.store.dialect import Dialect
 
 WRITES = [

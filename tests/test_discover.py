@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.pipeline.discover import DEFAULT_EXCLUDED_DIRS, discover
 from indexer.errors import RepositoryError
 from indexer.models import SkippedFile
+from indexer.pipeline.discover import DEFAULT_EXCLUDED_DIRS, discover
 
 # The module itself (a package __init__ re-exporting the function must not shadow it here).
 discover_module = importlib.import_module("indexer.pipeline.discover")

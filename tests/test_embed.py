@@ -20,9 +20,9 @@ from indexer.embeddings.provider import (
     embed_with_cache,
     plan_batches,
 )
+from indexer.embeddings.tokens import encoding_for
 from indexer.errors import ConfigError
 from indexer.models import FUNCTION, Symbol
-from indexer.embeddings.tokens import encoding_for
 
 KEY = "sk-test-secret-0123456789"
 

@@ -13,13 +13,12 @@ import pytest
 from openai_server import EmbeddingServer
 from sample_repo import EXPECTED_NODE_COUNTS, EXPECTED_RELATIONSHIP_COUNTS, make_sample_repo
 
-from indexer.store import open_store
 from indexer.embeddings.provider import EmbeddingSettings
 from indexer.models import Progress, Summary
 from indexer.pipeline.run import run
 from indexer.search import semantic_search
 from indexer.settings import Settings
-from indexer.store import GraphStore, writes
+from indexer.store import GraphStore, open_store, writes
 
 DIMS = 64
 # Symbols (15) + the modules with code of their own (pkg, pkg.geometry.util, pkg.shapes, app, broken; the

@@ -26,9 +26,8 @@ from sample_repo import EXPECTED_NODE_COUNTS, EXPECTED_RELATIONSHIP_COUNTS, make
 
 from indexer import models, runtime
 from indexer.pipeline.run import run as index_run
-from indexer.store import open_store
 from indexer.settings import Settings
-from indexer.store import GraphStore, reads, writes
+from indexer.store import GraphStore, open_store, reads, writes
 
 EXPECT_FT = os.environ.get("GRAPHDEX_EXPECT_FREE_THREADING") == "1"
 FREE_THREADED_BUILD = runtime.is_free_threading_available()

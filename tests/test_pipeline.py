@@ -25,12 +25,11 @@ from sample_repo import (
     make_sample_repo,
 )
 
-from indexer.store import open_store
 from indexer.errors import RepositoryError
 from indexer.models import Progress
 from indexer.pipeline.run import run
 from indexer.settings import Settings
-from indexer.store import GraphStore, reads, writes
+from indexer.store import GraphStore, open_store, reads, writes
 
 
 @pytest.fixture(scope="module")
