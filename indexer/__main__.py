@@ -1,5 +1,8 @@
+"""`python -m indexer`: the `graphdex` command."""
+
 import sys
 
-from .cli import main
+from indexer.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -41,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="graphdex: %(levelname)s: %(message)s")
+    if not args.verbose:  # the driver's retry chatter: a failure ends in graphdex's one line instead
+        logging.getLogger("neo4j").setLevel(logging.CRITICAL)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2

@@ -275,6 +275,7 @@ class Summary:
     files_per_second: float = 0.0
     executor: str = ""
     executor_reason: str = ""
+    pool_restarts: int = 0  # process pools rebuilt after a worker process died
     workers: int = 0
     pool_size: int = 0
     free_threading_build: bool = False

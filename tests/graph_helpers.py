@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from indexer.store import GraphStore
@@ -57,3 +58,43 @@ def names_of(store: GraphStore, repo: str, kind: str) -> list[str]:
     rows = store.read("MATCH (n:Code) WHERE n.repo = $repo AND n.kind = $kind RETURN n.qualified_name AS q",
                       repo=repo, kind=kind)
     return sorted(r["q"] for r in rows)
+
+
+def graph_multiset(store: GraphStore, repo: str) -> dict[str, Counter]:
+    """A repository's whole graph as multisets, with the repository id cut from ids and properties, so that an
+    incremental, concurrent, cancelled or faulty run can be compared with a clean index of the same tree under
+    another id: nodes (labels and every property) and relationships (type, ends, properties), counted with
+    multiplicity, so a duplicated edge shows."""
+    def strip(value: Any) -> Any:
+        if isinstance(value, str):
+            return "<repo>" if value == repo else value.removeprefix(f"{repo}:")
+        if isinstance(value, list):
+            return tuple(strip(v) for v in value)
+        return value
+
+    def props(values: dict[str, Any]) -> tuple:
+        return tuple(sorted((k, strip(v)) for k, v in values.items() if k not in ("repo", "indexed_at")))
+
+    nodes = store.read(
+        "MATCH (n) WHERE n.repo = $repo OR (n:Repository AND n.id = $repo) RETURN labels(n) AS labels, "
+        "properties(n) AS props", repo=repo)
+    rels = store.read(
+        "MATCH (a)-[x]->(b) WHERE a.repo = $repo OR (a:Repository AND a.id = $repo) "
+        "RETURN type(x) AS t, a.id AS a, b.id AS b, properties(x) AS props", repo=repo)
+    node_set: Counter = Counter()
+    for n in nodes:
+        labels = tuple(sorted(n["labels"]))
+        values = {k: v for k, v in n["props"].items() if not ("Repository" in labels and k in ("id", "name", "root"))}
+        node_set[(labels, props(values))] += 1
+    rel_set: Counter = Counter((r["t"], strip(r["a"]), strip(r["b"]), props(r["props"])) for r in rels)
+    return {"nodes": node_set, "relationships": rel_set}
+
+
+def assert_same_graph(store: GraphStore, repo: str, clean: str) -> None:
+    """The one correctness criterion: `repo`'s graph equals the clean index `clean` of the same tree."""
+    got, want = graph_multiset(store, repo), graph_multiset(store, clean)
+    for part in ("nodes", "relationships"):
+        missing, extra = want[part] - got[part], got[part] - want[part]
+        assert not missing and not extra, (
+            f"{part} differ from a clean index: missing {sorted(missing.items())[:5]} ({sum(missing.values())}), "
+            f"extra {sorted(extra.items())[:5]} ({sum(extra.values())})")

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
+from neo4j.exceptions import Neo4jError
 
-from indexer.errors import ConfigError
+from indexer.errors import ConfigError, StoreError
 from indexer.settings import Settings
 from indexer.store import GraphStore, open_store, queries
 from indexer.store.dialect import Dialect
@@ -57,13 +58,43 @@ def test_every_write_form_is_refused(store: GraphStore, query: str) -> None:
     assert state(store) == before
 
 
-@pytest.mark.parametrize("query", [q for q in WRITES if "TRANSACTIONS" not in q and "apoc" not in q
-                                   and "LOAD CSV" not in q and "INDEX" not in q and "CONSTRAINT" not in q])
-def test_the_rolled_back_transaction_stops_writes_without_the_clause_check(
+DATA_WRITES = [q for q in WRITES if "TRANSACTIONS" not in q and "apoc" not in q and "LOAD CSV" not in q
+               and "INDEX" not in q and "CONSTRAINT" not in q]
+SERVER_REFUSES = [*WRITES, "ALTER USER root SET PASSWORD 'pwned-password'", "CREATE USER pwn SET PASSWORD 'pwnpwnpwn'"]
+
+
+@pytest.mark.parametrize("query", [q for q in SERVER_REFUSES if "apoc" not in q and "LOAD CSV" not in q])
+def test_the_read_only_user_cannot_write_even_when_committing(store: GraphStore, query: str) -> None:
+    """The server's own guarantee, alone: ArcadeDB ignores access modes, so untrusted queries run as a user that
+    may only read records. Even a committed transaction of that user changes nothing, schema and security
+    statements included."""
+    assert store.config.reader and store.config.reader_password
+    before = state(store)
+    with pytest.raises(Neo4jError), store.untrusted_session() as session:
+        session.execute_write(lambda tx: tx.run(query).consume())
+    assert state(store) == before
+    assert store.read("RETURN 1 AS one") == [{"one": 1}]  # root still logs in: its password is unchanged
+
+
+@pytest.mark.parametrize("query", SERVER_REFUSES)
+def test_writes_are_refused_without_the_clause_check(
     store: GraphStore, query: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Layer 1 off: the write runs, is rolled back, and its update counters get it refused."""
     monkeypatch.setattr(queries, "write_clause", lambda q: None)
+    before = state(store)
+    with pytest.raises((ConfigError, StoreError)):  # refused by the server, or rolled back and refused
+        queries.read_only_cypher(store, query)
+    assert state(store) == before
+
+
+@pytest.mark.parametrize("query", DATA_WRITES)
+def test_the_rolled_back_transaction_stops_writes_without_the_other_guards(
+    store: GraphStore, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clause check off and no read-only user: the write runs, is rolled back, and its update counters get
+    it refused."""
+    monkeypatch.setattr(queries, "write_clause", lambda q: None)
+    monkeypatch.setattr(store, "untrusted_session", lambda: store.session(read_only=True))
     before = state(store)
     with pytest.raises(ConfigError, match="rolled back"):
         queries.read_only_cypher(store, query)

@@ -269,3 +269,16 @@ def test_install_runtime_downloads_a_working_runtime(tmp_path: Path, monkeypatch
         assert _query(info, "RETURN 1 AS x")[0]["x"] == 1
     finally:
         localdb.stop(settings)
+
+
+def test_a_home_with_spaces_is_recognised_as_its_server(tmp_path: Path) -> None:
+    """The server is identified by its command line as a list (psutil), so a data folder with spaces (common on
+    macOS: "Application Support") is this home's server, not a stranger."""
+    settings = Settings.from_env(home=tmp_path / "my graph home")
+    try:
+        info = localdb.ensure_running(settings)
+        status = localdb.status(settings)
+        assert status.running and status.pid == info.pid and status.problem is None
+        assert localdb.ensure_running(settings).pid == info.pid  # reused, not replaced
+    finally:
+        assert localdb.stop(settings) is True

@@ -12,17 +12,16 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import types
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp_client import REPO_ROOT, Client, mcp_client, server_env, text
 from sample_repo import (
     EXPECTED_CALLS,
     EXPECTED_CLASSES,
@@ -40,7 +39,6 @@ from sample_repo import (
 from indexer import localdb
 from indexer.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = "mcp_sample"  # repository ids of their own: other test modules share the graph server
 BIG = "mcp_big"
 BIG_FILES = 400
@@ -59,59 +57,6 @@ TOOLS = {
     "cypher_query",
     "semantic_search",
 }
-
-
-def server_env(home: Path, allowed: Path | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_") and not k.startswith("GRAPHDEX_")}
-    env.update(GRAPHDEX_HOME=str(home), GRAPHDEX_WORKERS="2", PYTHONPATH=str(REPO_ROOT))
-    if allowed is not None:
-        env["GRAPHDEX_ALLOWED_ROOTS"] = str(allowed)
-    return env
-
-
-class Client:
-    """A ClientSession to the server subprocess, called synchronously through the portal."""
-
-    def __init__(self, portal: BlockingPortal, session: ClientSession, stderr: Path) -> None:
-        self.portal, self.session, self.stderr = portal, session, stderr
-        self.notifications: list[Any] = []  # everything the session passed to its message handler
-
-    def call(self, name: str, args: dict[str, Any] | None = None, progress: Any = None) -> types.CallToolResult:
-        async def go() -> types.CallToolResult:
-            with anyio.fail_after(60):
-                return await self.session.call_tool(name, args or {}, progress_callback=progress)
-
-        return self.portal.call(go)
-
-    def ok(self, tool: str, /, **args: Any) -> dict[str, Any]:
-        result = self.call(tool, args)
-        assert not result.is_error, f"{tool}({args}) failed: {text(result)}"
-        assert result.structured_content is not None
-        return result.structured_content
-
-    def error(self, name: str, args: dict[str, Any]) -> str:
-        result = self.call(name, args)
-        assert result.is_error, f"{name}({args}) should fail, answered {result.structured_content}"
-        return text(result)
-
-    def resource(self, uri: str) -> str:
-        result = self.portal.call(self.session.read_resource, uri)
-        return result.contents[0].text  # type: ignore[union-attr]
-
-    def wait(
-        self, job_id: str, states: tuple[str, ...] = ("succeeded", "failed", "cancelled"), timeout: float = 60
-    ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.ok("index_status", job_id=job_id)["jobs"][0]
-            if job["state"] in states:
-                return job
-            assert time.monotonic() < deadline, f"job still {job['state']} after {timeout}s: {job}"
-            time.sleep(0.1)
-
-
-def text(result: types.CallToolResult) -> str:
-    return " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
 
 
 @pytest.fixture(scope="module")
@@ -133,28 +78,8 @@ def repos(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def client(
     graph_home: Path, graph_server: localdb.ServerInfo, repos: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Client]:
-    stderr = tmp_path_factory.mktemp("mcp-log") / "stderr.log"
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "mcp_server"], env=server_env(graph_home, repos), cwd=str(REPO_ROOT)
-    )
-    holder: dict[str, Client] = {}
-
-    async def handle(message: Any) -> None:
-        holder["client"].notifications.append(message)
-
-    @asynccontextmanager
-    async def connect() -> AsyncIterator[ClientSession]:
-        with stderr.open("w") as errlog:
-            async with (
-                stdio_client(params, errlog=errlog) as (read, write),
-                ClientSession(read, write, message_handler=handle) as session,
-            ):
-                await session.initialize()
-                yield session
-
-    with start_blocking_portal() as portal, portal.wrap_async_context_manager(connect()) as session:
-        holder["client"] = Client(portal, session, stderr)
-        yield holder["client"]
+    with mcp_client(graph_home, repos, tmp_path_factory.mktemp("mcp-log") / "stderr.log") as connected:
+        yield connected
 
 
 @pytest.fixture(scope="module")
@@ -402,6 +327,9 @@ def test_remove_repository(indexed: dict[str, Any], client: Client) -> None:
         ("index_repository", {"path": "/"}, "outside the allowed roots"),
         ("index_repository", {"path": "relative/dir"}, "must be absolute"),
         ("index_repository", {"path": "{root}/missing"}, "no such directory"),
+        ("index_repository", {"path": "{root}/" + "a" * 10_000}, "not a usable path (File name too long)"),
+        ("index_repository", {"path": "{root}/" + "a/" * 3_000}, "not a usable path (File name too long)"),
+        ("index_repository", {"path": "{root}/a\x00b"}, "not a usable path (embedded null byte)"),
         ("index_repository", {"path": "{root}/sample", "workers": 4, "pool_size": 2}, "at least the number"),
         ("index_status", {"job_id": "nope"}, "no index job"),
         ("cancel_index", {"job_id": "nope"}, "no index job"),
@@ -431,8 +359,10 @@ def test_bad_input_is_a_clear_tool_error(
 
 
 def test_writes_never_reached_the_graph(indexed: dict[str, Any], client: Client) -> None:
-    rows = client.ok("cypher_query", query="MATCH (n) WHERE n.id = 'x' OR n.x = 1 RETURN count(n) AS c")["rows"]
-    assert rows == [{"c": 0}]
+    for query in ("CREATE (n:Code {id: 'x'}) RETURN n", "MATCH (n:Code) SET n.x = 1", "INSERT (n:Pwn {x: 1})"):
+        assert "read-only" in client.error("cypher_query", {"query": query})
+    rows = client.ok("cypher_query", query="MATCH (n) WHERE n.id = 'x' OR n.x = 1 OR n:Pwn RETURN count(n) AS c")
+    assert rows["rows"] == [{"c": 0}]
 
 
 def test_logs_go_to_stderr_and_stdout_is_protocol_only(client: Client) -> None:

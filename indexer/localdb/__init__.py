@@ -14,20 +14,33 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from neo4j.exceptions import AuthError, DriverError, Neo4jError
 
 from ..errors import LocalServerError
 from ..settings import Settings
 from . import launch, process
-from .home import Damaged, Paths, locked, paths_for, prepare, read_json, read_password, write_private
+from .home import (
+    Damaged,
+    Paths,
+    locked,
+    paths_for,
+    prepare,
+    read_json,
+    read_password,
+    read_reader_password,
+    write_private,
+)
 from .info import ServerInfo, info_from_state
 from .install import ARCADEDB_VERSION, find_runtime, install_runtime
 
 __all__ = ["ARCADEDB_VERSION", "ServerInfo", "ServerStatus", "ensure_running", "find_runtime", "install_runtime",
            "start", "status", "stop"]
+
+log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
@@ -66,7 +79,8 @@ class _Survey:
     def info(self) -> ServerInfo | None:
         if self.server is None or self.password is None:
             return None
-        return info_from_state(self.paths, self.state or _state_of(self.paths, self.server), self.password)
+        return info_from_state(self.paths, self.state or _state_of(self.paths, self.server), self.password,
+                               read_reader_password(self.paths))
 
 
 def status(settings: Settings) -> ServerStatus:
@@ -164,7 +178,7 @@ def _reuse(survey: _Survey) -> ServerInfo | None:
     while process.is_server(server.pid, paths.data):
         try:
             launch.ping(info, timeout=5.0)
-            return info
+            return _with_reader(info)
         except AuthError:
             raise LocalServerError(
                 f"the local graph server (pid {server.pid}) rejects the password in {paths.credentials}; it was "
@@ -179,6 +193,17 @@ def _reuse(survey: _Survey) -> ServerInfo | None:
     with contextlib.suppress(FileNotFoundError):
         paths.state.unlink()
     return None
+
+
+def _with_reader(info: ServerInfo) -> ServerInfo:
+    """`info`, with the read-only user checked; without it (reader_password None) if the server cannot give one:
+    cypher_query then relies on its other guards, and the next server start sets the user up."""
+    try:
+        launch.ensure_reader(info)
+        return info
+    except (LocalServerError, Neo4jError, DriverError, OSError) as exc:
+        log.warning("the read-only user of the local graph server is unavailable (%s)", exc)
+        return replace(info, reader_password=None)
 
 
 def _start(settings: Settings, paths: Paths, timeout: float) -> ServerInfo:

@@ -23,6 +23,7 @@ from filelock import FileLock, Timeout
 from ..errors import LocalServerError
 
 USERNAME = "root"
+READER = "graphdex_reader"  # a server user that may only read records: what cypher_query connects as
 
 
 @dataclass(frozen=True)
@@ -134,19 +135,34 @@ def read_password(paths: Paths) -> str | None:
     return password
 
 
+def read_reader_password(paths: Paths) -> str | None:
+    """The read-only user's password, if the credentials file holds one."""
+    try:
+        creds = read_json(paths.credentials) or {}
+    except Damaged:
+        return None
+    password = creds.get("reader_password")
+    return password if isinstance(password, str) and password else None
+
+
 def password_for_start(paths: Paths) -> str:
-    """The stored password, or a new one when there is none (or it is damaged and no server runs: the caller
-    checked). ArcadeDB keeps the root hash in config/server-users.jsonl and ignores rootPassword once that
-    exists, so a new password means forgetting the old user file."""
+    """The stored root password, or a new one when there is none (or it is damaged and no server runs: the
+    caller checked); a read-only user's password is added beside it when missing. ArcadeDB keeps the root hash
+    in config/server-users.jsonl and ignores rootPassword once that exists, so a new password means forgetting
+    the old user file."""
     try:
         password = read_password(paths)
     except Damaged:
         password = None
-    if password:
+    reader = read_reader_password(paths)
+    if password and reader:
         paths.credentials.chmod(0o600)
         return password
-    password = secrets.token_urlsafe(24)
-    write_private(paths.credentials, json.dumps({"username": USERNAME, "password": password}) + "\n")
-    with contextlib.suppress(FileNotFoundError):
-        paths.users.unlink()
+    if not password:
+        password = secrets.token_urlsafe(24)
+        with contextlib.suppress(FileNotFoundError):
+            paths.users.unlink()
+    credentials = {"username": USERNAME, "password": password, "reader": READER,
+                   "reader_password": reader or secrets.token_urlsafe(24)}
+    write_private(paths.credentials, json.dumps(credentials) + "\n")
     return password

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .home import USERNAME, Paths
+from .home import READER, USERNAME, Paths
 
 DATABASE = "neo4j"
 HOST = "127.0.0.1"
@@ -24,9 +24,11 @@ class ServerInfo:
     data_dir: Path
     log_path: Path
     started_at: float  # seconds since the epoch
+    reader: str = READER  # a user that may only read records (cypher_query runs as it)
+    reader_password: str | None = field(default=None, repr=False)
 
 
-def info_from_state(paths: Paths, state: dict, password: str) -> ServerInfo:
+def info_from_state(paths: Paths, state: dict, password: str, reader_password: str | None = None) -> ServerInfo:
     """ServerInfo from a state dict (server.json, or one rebuilt from the process); ValueError if incomplete."""
     try:
         bolt, http = int(state["bolt_port"]), int(state["http_port"])
@@ -42,6 +44,7 @@ def info_from_state(paths: Paths, state: dict, password: str) -> ServerInfo:
             data_dir=paths.data,
             log_path=paths.log,
             started_at=float(state.get("started_at") or 0.0),
+            reader_password=reader_password,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{paths.state} is incomplete: {exc}") from None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import re
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import neo4j
@@ -15,7 +18,7 @@ from neo4j.exceptions import AuthError, DriverError, Neo4jError
 
 from ..errors import LocalServerError
 from . import process
-from .home import Paths, password_for_start, write_private
+from .home import READER, Paths, password_for_start, read_reader_password, write_private
 from .info import DATABASE, HOST, USERNAME, ServerInfo, info_from_state
 
 START_ATTEMPTS = 3  # a chosen free port can be taken before the JVM binds it
@@ -29,16 +32,86 @@ def start(runtime: Path, paths: Paths, heap: str, timeout: float) -> ServerInfo:
     """Start the server (the caller holds the lock and checked that none runs) and wait until it answers."""
     password = password_for_start(paths)
     write_private(paths.secret_args, f"-Darcadedb.server.rootPassword={password}\n")
+    _ensure_reader_group(paths)
     _rotate_log(paths.log)
     try:
         for attempt in range(1, START_ATTEMPTS + 1):
             info = _start_once(runtime, paths, heap, timeout, last_attempt=attempt == START_ATTEMPTS)
             if info is not None:
+                ensure_reader(info)
                 return info
         raise LocalServerError("the local graph server found no free loopback ports")
     finally:
         with contextlib.suppress(FileNotFoundError):
             paths.secret_args.unlink()  # the JVM has read it by now (or is gone)
+
+
+# The read-only user: ArcadeDB ignores a Bolt session's READ access mode, and a rolled-back transaction does not
+# undo schema or security statements (`ALTER USER root ...` commits at once), so cypher_query connects as a user
+# whose group may only read records: the server itself refuses every write, whatever the query says.
+_READER_GROUP = {"resultSetLimit": -1, "readTimeout": -1, "access": [], "types": {"*": {"access": ["readRecord"]}}}
+_DEFAULT_GROUPS = {
+    "admin": {"resultSetLimit": -1, "readTimeout": -1,
+              "access": ["updateSecurity", "updateSchema", "updateDatabaseSettings"],
+              "types": {"*": {"access": ["createRecord", "readRecord", "updateRecord", "deleteRecord"]}}},
+    "*": {"resultSetLimit": -1, "readTimeout": -1, "access": [], "types": {"*": {"access": []}}},
+}
+
+
+def _ensure_reader_group(paths: Paths) -> None:
+    """Add the read-only group to the server's groups file (read at start), writing ArcadeDB's defaults first
+    when the server never ran."""
+    path = paths.data / "config" / "server-groups.json"
+    try:
+        groups = json.loads(path.read_text())
+    except (OSError, ValueError):
+        groups = {"databases": {"*": {"groups": dict(_DEFAULT_GROUPS)}}, "version": 2}
+    database = groups.setdefault("databases", {}).setdefault("*", {}).setdefault("groups", {})
+    if database.get(READER) == _READER_GROUP and path.exists():
+        return
+    database[READER] = _READER_GROUP
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_private(path, json.dumps(groups, indent=2) + "\n")
+
+
+def ensure_reader(info: ServerInfo) -> None:
+    """Make sure the read-only user logs in with the stored password, (re)creating it over HTTP if not."""
+    if not info.reader_password:
+        return
+    reader = _as_reader(info)
+    try:
+        ping(reader, timeout=5.0)
+        return
+    except AuthError:
+        pass
+    _server_command(info, f"drop user {READER}", missing_ok=True)
+    user = {"name": READER, "password": info.reader_password, "databases": {DATABASE: [READER]}}
+    _server_command(info, "create user " + json.dumps(user))
+    ping(reader, timeout=5.0)
+
+
+def _as_reader(info: ServerInfo) -> ServerInfo:
+    from dataclasses import replace
+
+    return replace(info, username=READER, password=info.reader_password or "")
+
+
+def _server_command(info: ServerInfo, command: str, missing_ok: bool = False) -> None:
+    token = base64.b64encode(f"{info.username}:{info.password}".encode()).decode()
+    request = urllib.request.Request(
+        f"{info.http_url}/api/v1/server", data=json.dumps({"command": command}).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Basic {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30):
+            return
+    except urllib.error.HTTPError as exc:
+        if missing_ok:
+            return
+        detail = exc.read()[:200].decode("utf-8", "replace")
+        raise LocalServerError(f"the local graph server refused `{command.split(' {')[0]}`: HTTP {exc.code}: "
+                               f"{detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise LocalServerError(f"cannot reach the local graph server's HTTP API at {info.http_url}: {exc}") from None
 
 
 def ping(info: ServerInfo, timeout: float) -> None:
@@ -71,7 +144,7 @@ def _start_once(runtime: Path, paths: Paths, heap: str, timeout: float, last_att
         "runtime": str(runtime),
     }
     write_private(paths.state, json.dumps(state, indent=2) + "\n")  # now, so a crash here leaves it findable
-    info = info_from_state(paths, state, password_for_start(paths))
+    info = info_from_state(paths, state, password_for_start(paths), read_reader_password(paths))
     try:
         _wait_ready(proc, info, paths, timeout, log_offset)
         return info

@@ -283,7 +283,7 @@ def _summary(repo: str, root: str, settings: Settings, out: _Outputs, clock: _Cl
     if out.parsed is not None:
         p = out.parsed
         s.files_indexed = len(p.facts) - len(p.failed)
-        s.executor, s.executor_reason, s.workers = p.executor, p.reason, p.workers
+        s.executor, s.executor_reason, s.workers, s.pool_restarts = p.executor, p.reason, p.workers, p.restarts
         errors = [FailedFile(f.path, f.error) for f in p.facts if f.error and f.error.startswith("SyntaxError")]
         s.syntax_errors, s.syntax_error_files = len(errors), listed(errors)
         s.worker_seconds["extract"] = round(p.worker_seconds, 4)

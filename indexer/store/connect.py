@@ -30,6 +30,8 @@ def store_config(settings: Settings) -> StoreConfig:
         pool_size=settings.connection_pool_size,
         managed=True,
         http_url=info.http_url,
+        reader=info.reader if info.reader_password else None,
+        reader_password=info.reader_password,
     )
 
 

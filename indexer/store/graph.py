@@ -27,7 +27,7 @@ from .dialect import Dialect, detect_dialect
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-RETRY_SECONDS = 15.0  # the driver's retries of one transaction; a dead server is declared after this
+RETRY_SECONDS = 8.0  # the driver's retries of one transaction (its last backoff can double the wait)
 CONNECT_SECONDS = 5.0  # opening one connection
 ACQUIRE_SECONDS = 20.0  # waiting for a pooled connection (the pool is sized to the workers, so this is rare)
 
@@ -43,6 +43,8 @@ class StoreConfig:
     pool_size: int
     managed: bool  # the local ArcadeDB server graphdex manages
     http_url: str | None = None  # ArcadeDB's HTTP API (for its SQL-only statements); set for the managed server
+    reader: str | None = None  # a user the server lets only read (the managed server's); for untrusted queries
+    reader_password: str | None = None
 
     def __repr__(self) -> str:
         return f"StoreConfig(uri={self.uri!r}, database={self.database!r}, pool_size={self.pool_size})"
@@ -63,6 +65,7 @@ class GraphStore:
             connection_timeout=CONNECT_SECONDS,
             connection_acquisition_timeout=ACQUIRE_SECONDS,
         )
+        self._reader_driver: Driver | None = None
         self._agent: str | None = None
         self._dialect: Dialect | None = None
         self._unavailable: str | None = None  # why the server was given up on; set once, by any thread
@@ -100,6 +103,8 @@ class GraphStore:
 
     def close(self) -> None:
         self.driver.close()
+        if self._reader_driver is not None:
+            self._reader_driver.close()
 
     def __enter__(self) -> GraphStore:
         return self
@@ -111,6 +116,20 @@ class GraphStore:
         self._check_available()
         access = neo4j.READ_ACCESS if read_only else neo4j.WRITE_ACCESS
         return self.driver.session(database=self.config.database, default_access_mode=access)
+
+    def untrusted_session(self) -> neo4j.Session:
+        """A READ_ACCESS session for queries graphdex did not write (cypher_query): as the server's read-only user
+        where there is one, so the server itself refuses writes (ArcadeDB ignores access modes)."""
+        self._check_available()
+        c = self.config
+        if c.reader and c.reader_password:
+            with self._lock:
+                if self._reader_driver is None:
+                    self._reader_driver = GraphDatabase.driver(
+                        c.uri, auth=(c.reader, c.reader_password), max_connection_pool_size=4,
+                        connection_timeout=CONNECT_SECONDS, connection_acquisition_timeout=ACQUIRE_SECONDS)
+            return self._reader_driver.session(database=c.database, default_access_mode=neo4j.READ_ACCESS)
+        return self.session(read_only=True)
 
     # -- transactions ----------------------------------------------------------------------------------
 
@@ -161,7 +180,7 @@ class GraphStore:
                     f"the graph server at {self.config.uri} stopped answering "
                     f"({_reason(exc)}); nothing half-written is kept: run again when it is back"
                 )
-                log.warning("%s", self._unavailable)
+                log.debug("%s", self._unavailable)
         return GraphUnavailableError(self._unavailable, self.config.uri)
 
     def _errors(self, what: str) -> _ErrorMapping:

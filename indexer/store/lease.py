@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import psutil
+from neo4j.exceptions import ConstraintError
 
-from ..errors import GraphdexError, RepositoryBusyError
+from ..errors import GraphdexError, RepositoryBusyError, StoreError
 from .graph import GraphStore
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,11 @@ LEASE_SECONDS = 30.0
 RENEW_SECONDS = 5.0
 POLL_SECONDS = 0.5
 
+# The version is written first: on ArcadeDB (optimistic concurrency) two runs taking over one expired lease
+# then conflict on the write and one is retried, instead of both reading "free" and both winning.
 _ACQUIRE = """
 MERGE (l:IndexLease {repo: $repo})
+SET l.version = coalesce(l.version, 0) + 1
 WITH l, timestamp() AS now
 WITH l, now, (l.token IS NULL OR l.expires_at < now OR l.token = $token OR l.token = $stale) AS free
 SET l.token = CASE WHEN free THEN $token ELSE l.token END,
@@ -141,10 +145,21 @@ def acquire(store: GraphStore, repo: str, owner: str, if_busy: str, timeout: flo
 
 def _try(store: GraphStore, repo: str, owner: str, token: str, stale: str | None) -> Holder | None:
     """None when this run now holds the lease, else who does."""
-    row: dict[str, Any] = store.write(
-        lambda tx: tx.run(_ACQUIRE, repo=repo, token=token, stale=stale, owner=owner, host=socket.gethostname(),
-                          pid=os.getpid(), ms=int(LEASE_SECONDS * 1000)).single().data()
-    )
+    def work(tx: Any) -> dict[str, Any]:
+        return tx.run(_ACQUIRE, repo=repo, token=token, stale=stale, owner=owner, host=socket.gethostname(),
+                      pid=os.getpid(), ms=int(LEASE_SECONDS * 1000)).single().data()
+
+    for _ in range(10):
+        try:
+            row: dict[str, Any] = store.write(work)
+            break
+        except StoreError as exc:
+            # Two runs creating the first lease of a repository: the loser's commit breaks the unique constraint
+            # (not a retryable error for the driver); the lease exists now, so asking again gives its holder.
+            if not isinstance(exc.__cause__, ConstraintError):
+                raise
+    else:
+        raise StoreError(f"could not take or read the lease of repository {repo!r}")
     if row["free"]:
         return None
     return Holder(row["owner"] or "?", row["host"] or "?", int(row["pid"] or 0), row["token"] or "",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import neo4j
-from neo4j.exceptions import Neo4jError
+from neo4j.exceptions import Forbidden, Neo4jError
 
 from .. import results as r
 from ..errors import ConfigError, NotFoundError, StoreError
@@ -320,8 +320,9 @@ def read_only_cypher(
     """Run a query that must not change the graph, with defence in depth (no check stands alone):
 
     1. the clause check refuses write clauses and procedures outside a read allow-list;
-    2. where the server's planner is trusted (Neo4j), `EXPLAIN` must classify the query as read-only ("r"),
-       and the session is READ_ACCESS, which Neo4j enforces (ArcadeDB ignores access modes);
+    2. the server's own guarantee: on Neo4j, `EXPLAIN` must classify the query as read-only ("r") and the
+       session is READ_ACCESS, which Neo4j enforces; on the managed ArcadeDB (which ignores access modes) the
+       query runs as a user whose group may only read records;
     3. on every server the query runs in an explicit transaction that is always rolled back, so whatever a
        check missed is undone;
     4. a query whose summary counts any update is refused after that rollback.
@@ -335,10 +336,12 @@ def read_only_cypher(
     limit = _limit(limit)
     arguments = dict(params or {})
     try:
-        with store.session(read_only=True) as session:
+        with store.untrusted_session() as session:
             if store.dialect.trusts_explain:
                 _refuse_unless_planned_read(session, query, arguments)
             columns, rows, truncated, updates = _rolled_back(session, query, arguments, limit)
+    except Forbidden as exc:
+        raise ConfigError(f"read-only: the graph server refused the query ({exc.message or exc})") from exc
     except Neo4jError as exc:
         raise StoreError(f"the query failed: {exc.message or exc}") from exc
     if updates:

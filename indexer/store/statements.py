@@ -19,10 +19,17 @@ from ..models import CODE_KINDS, CONTAINS, EDGE_TYPES, FILE, MODULE, Edge, FileF
 # Neo4j and ArcadeDB alike, where MERGE on two labels is not (ArcadeDB scans), and a label can't be added
 # to an ArcadeDB vertex after the fact.
 _CREATE_NODES = {label: f"UNWIND $rows AS r CREATE (n:Code:{label}) SET n = r.props" for label in CODE_KINDS}
+# The guard keeps a retried transaction (whose first commit did land, unacknowledged) from doubling an edge;
+# concurrent runs of one repository cannot happen at all (store/lease.py). CONTAINS edges are created with their
+# fresh nodes, so they need none.
 _CREATE_EDGES = {
-    rel: f"UNWIND $rows AS r MATCH (a:Code {{id: r.a}}) MATCH (b:Code {{id: r.b}}) CREATE (a)-[:{rel}]->(b)"
-    for rel in (CONTAINS, *EDGE_TYPES)
+    rel: f"UNWIND $rows AS r MATCH (a:Code {{id: r.a}}) MATCH (b:Code {{id: r.b}}) "
+    f"WHERE NOT EXISTS {{ (a)-[:{rel}]->(b) }} CREATE (a)-[:{rel}]->(b)"
+    for rel in EDGE_TYPES
 }
+_CREATE_EDGES[CONTAINS] = (
+    "UNWIND $rows AS r MATCH (a:Code {id: r.a}) MATCH (b:Code {id: r.b}) CREATE (a)-[:CONTAINS]->(b)"
+)
 # Deletes every parallel copy: a duplicated edge (from an older, unlocked concurrent run) is removed whole and
 # created once again by the same run.
 _DELETE_EDGES = {

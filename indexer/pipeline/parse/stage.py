@@ -96,8 +96,13 @@ def _run(kind: str, workers: int, batches: list[ParseBatch], out: ParseOutcome, 
                 if fresh:
                     sink(fresh)
             progress.add(len(batch.tasks), batch.tasks[-1].path)
-    finally:
-        shutdown_now(executor) if (lost or cancel.is_set()) else executor.shutdown(wait=True)
+    except BaseException:  # the writer failed, Ctrl-C, SIGTERM: end the workers now, not after their batches
+        shutdown_now(executor)
+        raise
+    if lost or cancel.is_set():
+        shutdown_now(executor)
+    else:
+        executor.shutdown(wait=True)
     return lost
 
 
