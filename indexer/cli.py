@@ -143,8 +143,9 @@ def _add_setting_options(parser: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     given = {s.name: getattr(args, s.name, None) for s in SETTINGS if s.option}
-    if given.get("max_file_size") is not None:
-        given["max_file_size"] = parse_size(given["max_file_size"], BY_NAME["max_file_size"].option or "")
+    raw_size = given.get("max_file_size")
+    if raw_size is not None:
+        given["max_file_size"] = parse_size(str(raw_size), BY_NAME["max_file_size"].option or "")
     return Settings.from_env(**given)
 
 

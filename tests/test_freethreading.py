@@ -245,7 +245,10 @@ def gil_extension(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny C extension that does not declare it can run without the GIL, built with the system compiler."""
     compiler = shutil.which(os.environ.get("CC", "gcc")) or shutil.which("cc")
     if not compiler:
-        pytest.skip("no C compiler (gcc/cc) to build the GIL-needing test extension")
+        message = "no C compiler (gcc/cc) to build the GIL-needing test extension"
+        if os.environ.get("GRAPHDEX_EXPECT_FREE_THREADING") == "1":
+            pytest.fail(f"{message}: the free-threaded lane must not pass by skipping", pytrace=False)
+        pytest.skip(message)
     folder = tmp_path_factory.mktemp("ext")
     source = folder / "gilneeder.c"
     source.write_text(_EXTENSION)

@@ -136,11 +136,13 @@ class GraphStore:
     def write(self, work: Callable[..., T], *args: Any) -> T:
         """`work(tx, *args)` in a managed write transaction, retried on transient failures."""
         with self._errors("graph write failed"), self.session() as session:
-            return session.execute_write(work, *args)
+            result: T = session.execute_write(work, *args)
+        return result
 
     def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         with self._errors("graph query failed"), self.session(read_only=True) as session:
-            return session.execute_read(lambda tx: tx.run(query, **params).data())
+            rows: list[dict[str, Any]] = session.execute_read(lambda tx: tx.run(query, **params).data())
+        return rows
 
     def execute(self, query: str, **params: Any) -> None:
         """One write statement in its own (retried) transaction."""
@@ -196,9 +198,9 @@ class _ErrorMapping:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if exc is None or isinstance(exc, (GraphUnavailableError, StoreError)):
-            return False
+            return
         if isinstance(exc, AuthError):
             raise GraphUnavailableError(
                 f"the graph server at {self.store.config.uri} refused the credentials", self.store.config.uri
@@ -209,7 +211,6 @@ class _ErrorMapping:
             raise StoreError(f"{self.what}: {exc.message or exc}") from exc
         if isinstance(exc, DriverError):
             raise StoreError(f"{self.what}: {type(exc).__name__}: {_reason(exc)}") from exc
-        return False
 
 
 def _reason(exc: BaseException) -> str:

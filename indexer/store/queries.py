@@ -75,7 +75,8 @@ SCHEMA: dict[str, Any] = {
 # ------------------------------------------------------------------------------------------------- helpers
 
 
-def _read(store: GraphStore, query: str, **params: Any) -> list[dict[str, Any]]:
+def _read(store: GraphStore, query: str, **params: Any) -> list[Any]:
+    """Rows as the query shapes them (each answer's TypedDict says which)."""
     try:
         return store.read(query, **params)
     except Neo4jError as exc:
@@ -88,7 +89,7 @@ def _repo_filter(repo: str | None, var: str = "n") -> str:
 
 def resolve_symbol(
     store: GraphStore, name: str, repo: str | None = None, kinds: tuple[str, ...] | None = None
-) -> dict[str, Any]:
+) -> r.SymbolInfo:
     """The one node whose id or qualified_name is `name` (of `kinds`, in `repo`); clear errors otherwise."""
     kind_filter = " AND n.kind IN $kinds" if kinds else ""
     rows = _read(
@@ -159,22 +160,19 @@ def find_symbols(
         )
         mode_used = "case-insensitive substring (no full-text index on this server)" if mode == "fulltext" else mode
     rows = _read(store, cypher, **params)
-    return {"mode_used": mode_used, "count": len(rows), "symbols": rows}  # type: ignore[typeddict-item]
+    return {"mode_used": mode_used, "count": len(rows), "symbols": rows}
 
 
 def get_symbol(store: GraphStore, name: str, repo: str | None = None) -> r.SymbolSource:
     """A symbol's location and source text, read from the indexed checkout (Repository.root + path)."""
     sym = resolve_symbol(store, name, repo)
-    out: r.SymbolSource = {"symbol": sym, "source": None, "source_error": None, "truncated": False}
     rows = _read(store, "MATCH (r:Repository {id: $repo}) RETURN r.root AS root", repo=sym["repo"])
-    if not rows or not sym.get("path"):
-        out["source_error"] = "no file on record for this node"
-        return out
+    path = sym.get("path")
+    if not rows or not path:
+        return {"symbol": sym, "source": None, "source_error": "no file on record for this node", "truncated": False}
     root = Path(rows[0]["root"])
-    out["file"] = str(root / sym["path"])
-    source, error, truncated = read_lines(root, sym["path"], sym.get("start_line"), sym.get("end_line"))
-    out.update(source=source, source_error=error, truncated=truncated)  # type: ignore[typeddict-item]
-    return out
+    source, error, truncated = read_lines(root, path, sym.get("start_line"), sym.get("end_line"))
+    return {"symbol": sym, "file": str(root / path), "source": source, "source_error": error, "truncated": truncated}
 
 
 def read_lines(root: Path, rel: str, start: int | None, end: int | None) -> tuple[str | None, str | None, bool]:
@@ -196,16 +194,15 @@ def read_lines(root: Path, rel: str, start: int | None, end: int | None) -> tupl
 
 def callers(store: GraphStore, name: str, repo: str | None = None, depth: int = 1, limit: int = 100) -> r.Callers:
     """Functions/methods that call `name`, directly (depth 1) or through up to `depth` calls."""
-    return _calls(store, name, repo, depth, limit, incoming=True)  # type: ignore[return-value]
+    return _calls(store, name, repo, depth, limit, incoming=True)
 
 
 def callees(store: GraphStore, name: str, repo: str | None = None, depth: int = 1, limit: int = 100) -> r.Callees:
     """Functions/methods `name` calls, directly (depth 1) or through up to `depth` calls."""
-    return _calls(store, name, repo, depth, limit, incoming=False)  # type: ignore[return-value]
+    return _calls(store, name, repo, depth, limit, incoming=False)
 
 
-def _calls(store: GraphStore, name: str, repo: str | None, depth: int, limit: int,
-           incoming: bool) -> dict[str, Any]:
+def _calls(store: GraphStore, name: str, repo: str | None, depth: int, limit: int, incoming: bool) -> Any:
     target = resolve_symbol(store, name, repo, kinds=(FUNCTION, METHOD))
     hops = f"[:CALLS*1..{_depth(depth)}]"  # a bound can't be a parameter; _depth validated it
     pattern = f"(n:Code)-{hops}->(t:Code {{id: $id}})" if incoming else f"(t:Code {{id: $id}})-{hops}->(n:Code)"
@@ -245,7 +242,7 @@ def class_hierarchy(store: GraphStore, name: str, repo: str | None = None,
     )
     up = _read(store, f"MATCH p = (t:Code {{id: $id}})-{hops}->(n:Code) {tail}", id=target["id"])
     down = _read(store, f"MATCH p = (n:Code)-{hops}->(t:Code {{id: $id}}) {tail}", id=target["id"])
-    return {"symbol": target, "ancestors": up, "descendants": down}  # type: ignore[typeddict-item]
+    return {"symbol": target, "ancestors": up, "descendants": down}
 
 
 # ------------------------------------------------------------------------------------------------- repositories
@@ -259,7 +256,7 @@ def list_repositories(store: GraphStore) -> r.Repositories:
     )
     for row in rows:
         row["nodes"], row["relationships"] = reads.counts(store, row["id"])
-    return {"repositories": rows}  # type: ignore[typeddict-item]
+    return {"repositories": rows}
 
 
 def remove_repository(store: GraphStore, repo: str) -> r.Removed:

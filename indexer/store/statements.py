@@ -12,7 +12,7 @@ from typing import Any
 
 from neo4j import ManagedTransaction
 
-from ..models import CODE_KINDS, CONTAINS, EDGE_TYPES, FILE, MODULE, Edge, FileFacts, Rel
+from ..models import CODE_KINDS, CONTAINS, EDGE_TYPES, FILE, MODULE, Edge, FileFacts, Kind, Rel
 
 # Labels can't be parameters in Cypher, so there is one statement per label (all from this fixed set).
 # A file's nodes are created afresh (its old ones were deleted first): CREATE with both labels is fast on
@@ -37,9 +37,9 @@ _DELETE_EDGES = {
 }
 
 
-def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[str, list[dict[str, Any]]]:
+def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[Kind, list[dict[str, Any]]]:
     """Node rows by label for a batch of files. The File's `sha` is set only when the run finishes."""
-    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    rows: dict[Kind, list[dict[str, Any]]] = defaultdict(list)
     for f in facts:
         name = f.path.rsplit("/", 1)[-1]
         rows[FILE].append({"props": {
@@ -95,7 +95,7 @@ def delete_paths(tx: ManagedTransaction, repo: str, paths: list[str]) -> None:
     ).consume()
 
 
-def create_nodes(tx: ManagedTransaction, label: str, rows: list[dict[str, Any]]) -> None:
+def create_nodes(tx: ManagedTransaction, label: Kind, rows: list[dict[str, Any]]) -> None:
     tx.run(_CREATE_NODES[label], rows=rows).consume()
 
 
