@@ -20,7 +20,8 @@ else:  # pragma: no cover - 3.10
         def __str__(self) -> str:
             return str(self.value)
 
-        __format__ = str.__format__
+        def __format__(self, spec: str) -> str:
+            return str.__format__(str(self.value), spec)
 
 
 class Kind(StrEnum):
@@ -62,7 +63,7 @@ def compact_pickle(cls: type[T]) -> type[T]:
     def __reduce__(self: Any) -> tuple[type[T], tuple[Any, ...]]:
         return cls, tuple(getattr(self, name) for name in names)
 
-    cls.__reduce__ = __reduce__  # type: ignore[method-assign, assignment]
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
     return cls
 
 

@@ -32,6 +32,7 @@ from indexer.pipeline.run import run
 from indexer.settings import Settings
 from indexer.store import GraphStore, open_store
 
+pytestmark = pytest.mark.faults
 REPO = Path(__file__).resolve().parents[1]
 SERVER_DEATH_BOUND = 30.0  # seconds from the server's death to the run's clear end (issue: within 30 s)
 
@@ -56,7 +57,7 @@ def store(own: Settings) -> Iterator[GraphStore]:
 def clean_index(settings: Settings, root: Path, name: str) -> None:
     """A fresh index of `root` under `name`, in a new connection (the reference a faulty run must equal)."""
     with open_store(settings) as fresh:
-        summary = run(root, settings.with_overrides(executor="serial"), repo=name, store=fresh)
+        summary = run(root, settings, repo=name, store=fresh)
     assert not summary.cancelled and summary.files_failed == 0
 
 
@@ -126,7 +127,7 @@ def test_server_killed_mid_run_ends_in_one_line_then_the_next_run_converges(
 ) -> None:
     """Bound: the run ends with exit 1 and one line within 30 s of the server's SIGKILL; the next run (which
     restarts the managed server) builds the graph a clean index builds."""
-    root = make_generated_repo(tmp_path / "repo", 600)
+    root = make_generated_repo(tmp_path / "repo", 400)
     first = Cli(root, own, "--executor", "process", "--workers", "2", "--name", "victim",
                 env={"GRAPHDEX_BATCH_SIZE": "40"})  # small batches: each phase lasts long enough to be hit
     first.wait_for(phase)
@@ -222,10 +223,11 @@ def test_if_busy_fail_says_who_holds_the_repository(tmp_path: Path, own: Setting
     assert "repository 'busy' is being indexed by graphdex index (pid" in line and str(holder.proc.pid) in line
     assert holder.finish()[0] == 0
 
-    holder = Cli(root, own, "--name", "busy", "--executor", "process", env={"GRAPHDEX_BATCH_SIZE": "40"})
+    # A waiting run gives up after its bound (a fresh repository id: the holder has the whole tree to write).
+    holder = Cli(root, own, "--name", "busy-wait", "--executor", "process", env={"GRAPHDEX_BATCH_SIZE": "40"})
     holder.wait_for("parse:")
     with pytest.raises(RepositoryBusyError, match="was still being indexed by graphdex index"):
-        run(root, own.with_overrides(if_busy="wait", busy_timeout=1.0), repo="busy", store=store)
+        run(root, own.with_overrides(if_busy="wait", busy_timeout=1.0), repo="busy-wait", store=store)
     assert holder.finish()[0] == 0
     clean_index(own, root, "busy-clean")
     assert_same_graph(store, "busy", "busy-clean")
@@ -321,8 +323,9 @@ def test_sigterm_ends_a_run_like_ctrl_c_and_leaves_no_process(tmp_path: Path, ow
                                                               store: GraphStore) -> None:
     """Bound: exit 130 and the line "graphdex: terminated" within 20 s; no worker, fork server or resource
     tracker outlives it (10 s); the next run converges."""
-    root = make_generated_repo(tmp_path / "repo", 800)
-    cli = Cli(root, own, "--executor", "process", "--workers", "2", "--name", "term")
+    root = make_generated_repo(tmp_path / "repo", 400)
+    cli = Cli(root, own, "--executor", "process", "--workers", "2", "--name", "term",
+              env={"GRAPHDEX_BATCH_SIZE": "40"})
     cli.wait_for("parse:")
     time.sleep(0.5)
     children = _descendants(cli.proc.pid)
@@ -338,8 +341,9 @@ def test_sigterm_ends_a_run_like_ctrl_c_and_leaves_no_process(tmp_path: Path, ow
 
 def test_a_killed_run_takes_its_workers_with_it(tmp_path: Path, own: Settings) -> None:
     """SIGKILL gives the run no chance to clean up: its workers notice on their own (bound: 10 s)."""
-    root = make_generated_repo(tmp_path / "repo", 800)
-    cli = Cli(root, own, "--executor", "process", "--workers", "2", "--name", "killed")
+    root = make_generated_repo(tmp_path / "repo", 400)
+    cli = Cli(root, own, "--executor", "process", "--workers", "2", "--name", "killed",
+              env={"GRAPHDEX_BATCH_SIZE": "40"})
     cli.wait_for("parse:")
     time.sleep(0.5)
     children = _descendants(cli.proc.pid)
