@@ -1,0 +1,136 @@
+"""The facts cache: each file's FileFacts kept by (extractor version, repository, path, module, content hash)
+under GRAPHDEX_HOME, so a file whose content did not change is never parsed again; and the edges the last run
+wrote, so a run that changed little compares edges in memory instead of reading them all back.
+
+One SQLite file (`<home>/facts.sqlite`, WAL) shared by the CLI and the MCP server. It is a cache: deleting it
+(`graphdex cache clear`, or the file) costs a full parse next time, never correctness. Entries are trusted only
+when everything they depend on matches: a new graphdex, Python minor version or data model is a new extractor
+version; a file moved into a package is a new module name; an edit is a new hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import sqlite3
+import sys
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from pathlib import Path
+
+from .. import __version__
+from ..models import Edge, FileFacts, RawBase, RawCall, RawImport, Symbol
+
+log = logging.getLogger(__name__)
+
+_SLICE = 500  # keys per SELECT, well under SQLite's bound-parameter limit
+
+
+def extractor_version() -> str:
+    """What cached facts depend on besides the file: graphdex, the Python minor version (ast), the data model."""
+    shape = ";".join(f"{cls.__name__}({','.join(f.name for f in fields(cls))})"
+                     for cls in (FileFacts, Symbol, RawImport, RawCall, RawBase))
+    digest = hashlib.sha256(shape.encode()).hexdigest()[:12]
+    return f"{__version__}/py{sys.version_info[0]}.{sys.version_info[1]}/{digest}"
+
+
+class FactsCache:
+    """Thread-safe (one connection behind a lock); several processes may share the file (SQLite WAL)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.version = extractor_version()
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0)
+        with self._lock, self._conn:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS facts (repo TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL,"
+                " module TEXT NOT NULL, sha TEXT NOT NULL, facts BLOB NOT NULL, PRIMARY KEY (repo, path))"
+                " WITHOUT ROWID")
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS edges (repo TEXT PRIMARY KEY, generation TEXT NOT NULL,"
+                " edges BLOB NOT NULL)")
+
+    # -- facts -------------------------------------------------------------------------------------------
+
+    def facts(self, repo: str, wanted: Sequence[tuple[str, str, str]]) -> dict[str, FileFacts]:
+        """Cached facts for (path, module, sha) triples that still match, by path."""
+        want = {path: (module, sha) for path, module, sha in wanted}
+        found: dict[str, FileFacts] = {}
+        paths = list(want)
+        with self._lock:
+            for start in range(0, len(paths), _SLICE):
+                part = paths[start : start + _SLICE]
+                rows = self._conn.execute(
+                    f"SELECT path, version, module, sha, facts FROM facts WHERE repo = ? AND path IN "
+                    f"({','.join('?' * len(part))})", (repo, *part))
+                for path, version, module, sha, blob in rows:
+                    if version == self.version and want[path] == (module, sha):
+                        found[path] = blob
+        loaded = {path: _loads(blob) for path, blob in found.items()}
+        return {path: facts for path, facts in loaded.items() if isinstance(facts, FileFacts)}
+
+    def store(self, repo: str, facts: Iterable[FileFacts]) -> None:
+        """Keep these facts, replacing what was kept for their paths."""
+        rows = [(repo, f.path, self.version, f.module, f.sha, pickle.dumps(f, protocol=pickle.HIGHEST_PROTOCOL))
+                for f in facts]
+        with self._lock, self._conn:
+            self._conn.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def forget(self, repo: str, keep: Iterable[str] | None = None) -> None:
+        """Drop a repository's entries (all of them, or those whose path is not in `keep`)."""
+        with self._lock, self._conn:
+            if keep is None:
+                self._conn.execute("DELETE FROM facts WHERE repo = ?", (repo,))
+                self._conn.execute("DELETE FROM edges WHERE repo = ?", (repo,))
+                return
+            kept = set(keep)
+            stored = [p for (p,) in self._conn.execute("SELECT path FROM facts WHERE repo = ?", (repo,))]
+            self._conn.executemany("DELETE FROM facts WHERE repo = ? AND path = ?",
+                                   [(repo, p) for p in stored if p not in kept])
+
+    # -- the last run's edges ------------------------------------------------------------------------------
+
+    def edges(self, repo: str, generation: str | None) -> set[Edge] | None:
+        """The edges the last run of `repo` wrote, if that run's generation is the graph's (else None)."""
+        if not generation:
+            return None
+        with self._lock:
+            row = self._conn.execute("SELECT generation, edges FROM edges WHERE repo = ?", (repo,)).fetchone()
+        if row is None or row[0] != generation:
+            return None
+        edges = _loads(row[1])
+        return edges if isinstance(edges, set) else None
+
+    def store_edges(self, repo: str, generation: str, edges: set[Edge]) -> None:
+        blob = pickle.dumps(edges, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock, self._conn:
+            self._conn.execute("INSERT OR REPLACE INTO edges VALUES (?, ?, ?)", (repo, generation, blob))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> FactsCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _loads(blob: bytes) -> object:
+    """Unpickle an entry graphdex wrote (the file lives in the user's private GRAPHDEX_HOME)."""
+    try:
+        return pickle.loads(blob)  # noqa: S301 - our own cache, in a 0700 folder
+    except Exception as exc:  # noqa: BLE001 - a damaged entry is a cache miss
+        log.debug("unreadable cache entry: %s", exc)
+        return None
+
+
+def cache_path(home: Path) -> Path:
+    return Path(home) / "facts.sqlite"
