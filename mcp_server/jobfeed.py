@@ -115,7 +115,8 @@ class JobFeed:
 
     async def run(self) -> None:
         """Deliver changes until cancelled (the server's lifespan runs this)."""
-        self._loop = asyncio.get_running_loop()
+        with self._lock:
+            self._loop = asyncio.get_running_loop()
         due: dict[str, bool] = {}  # uri -> urgent, waiting for its pace
         while True:
             self._wake = anyio.Event()
@@ -166,4 +167,5 @@ class JobFeed:
         if self._stop_watching is not None:
             self._stop_watching()
         self._stop_watching = self._watching = None
-        self._loop = None
+        with self._lock:
+            self._loop = None
