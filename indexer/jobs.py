@@ -1,12 +1,15 @@
 """Background index jobs: a face starts a run and answers at once; clients poll, watch or cancel it by id.
 
 A small thread pool runs the pipeline (which brings its own parse pool); each job's state sits behind a lock
-because the pipeline's progress callback writes it from the job thread while the server reads it.
+because the pipeline's progress callback writes it from the job thread while the server reads it. Observers
+learn of every change without polling through `JobManager.watch`; `ProgressSeries` turns a job's progress into
+a strictly increasing series for observers that must never repeat a value.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import uuid
@@ -34,6 +37,10 @@ REPORTED_PROBLEMS = 5  # skipped / failed files listed in a job's status; the co
 # Steps after parsing, so overall progress keeps increasing through resolve, write, embed and count.
 _AFTER_PARSE = {"resolve": 1, "write": 2, "embed": 3, "count": 4}
 
+JobChange = Literal["created", "state", "progress"]
+"""What happened to a job: it was submitted, its state changed (queued, running, and one final state), or the
+pipeline reported progress (phase, message, files done)."""
+
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -59,6 +66,8 @@ class IndexJob:
     cancel_event: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _started: float | None = None
+    _ended: float | None = None
+    _notify: Callable[[IndexJob, JobChange], None] | None = field(default=None, repr=False)
 
     @property
     def active(self) -> bool:
@@ -71,20 +80,32 @@ class IndexJob:
             if p.phase == "parse":
                 self.files_done, self.files_total = p.done, p.total
                 self.files_per_second = round(p.files_per_second, 1)
+        self._changed("progress")
 
     def overall_progress(self) -> tuple[float, float | None, str]:
-        """(progress, total, message) that only grows: files parsed, then one step per later phase."""
+        """(progress, total, message) that only grows: files parsed, then one step per later phase; at the end
+        progress equals total. The message says the state, the phase, files done / total and the pipeline's
+        latest words, e.g. `running / parse 412/734 files: parsing`."""
+        done, total, message, _ = self._overall()
+        return done, total, message
+
+    def _overall(self) -> tuple[float, float | None, str, bool]:
         with self._lock:
-            total = self.files_total + len(_AFTER_PARSE) + 1 if self.files_total else None
+            steps = self.files_total + len(_AFTER_PARSE) + 1  # each file, each later phase, and the end
+            total = steps if self.files_total else None
             done = self.files_done + _AFTER_PARSE.get(self.phase, 0)
-            if not self.active:  # the final notification: one more step than any before it
-                total = done = total or done + 1
-            return float(done), float(total) if total else None, f"{self.state} / {self.phase}: {self.message}"
+            ended = not self.active
+            if ended:  # the final report: one more step than any before it
+                total = done = steps
+            files = f" {self.files_done}/{self.files_total} files" if self.files_total else ""
+            words = f": {self.message}" if self.message else ""
+            return float(done), float(total) if total else None, f"{self.state} / {self.phase}{files}{words}", ended
 
     def status(self) -> JobStatus:
         """A JSON-ready view of the job, safe to hand to a client."""
         with self._lock:
             s = self.settings
+            elapsed = (self._ended or time.monotonic()) - self._started if self._started else 0.0
             out: JobStatus = {
                 "job_id": self.id,
                 "repo": self.repo,
@@ -96,7 +117,7 @@ class IndexJob:
                 "files_total": self.files_total,
                 "files_per_second": self.files_per_second,
                 "eta_seconds": self._eta(),
-                "elapsed_seconds": round(time.monotonic() - self._started, 2) if self._started else 0.0,
+                "elapsed_seconds": round(elapsed, 2),
                 "executor": s.executor,
                 "executor_reason": None,
                 "workers": s.workers,
@@ -135,6 +156,40 @@ class IndexJob:
             for name, value in changes.items():
                 setattr(self, name, value)
 
+    def _changed(self, change: JobChange) -> None:
+        """Tell the manager's watchers (outside every lock: a watcher may read the job)."""
+        if self._notify is not None:
+            self._notify(self, change)
+
+
+class ProgressSeries:
+    """A job's overall progress as a strictly increasing series, for observers that must never repeat a value.
+
+    `next()` gives the job's progress when it moved, else a heartbeat a little above the previous value and still
+    below the next whole step (0.5, 0.67, 0.75, ... of the way), so an observer may report at a steady pace through
+    a phase that counts nothing (resolving, writing, waiting for another run). After the job has ended, `next()`
+    gives its total once (above every heartbeat), then None: nothing may follow the final report.
+    """
+
+    def __init__(self, job: IndexJob) -> None:
+        self.job = job
+        self.last = -math.inf
+        self.beats = 0  # heartbeats since the progress last moved
+        self.finished = False
+
+    def next(self) -> tuple[float, float | None, str] | None:
+        if self.finished:
+            return None
+        done, total, message, ended = self.job._overall()
+        self.finished = ended
+        if done > self.last:
+            self.beats = 0
+            self.last = done
+        else:
+            self.beats += 1
+            self.last = math.floor(self.last) + self.beats / (self.beats + 1)
+        return self.last, total, message
+
 
 def _from_summary(sm: Summary) -> dict[str, Any]:
     return {
@@ -160,6 +215,7 @@ def _from_summary(sm: Summary) -> dict[str, Any]:
 
 
 StoreFor = Callable[[Settings], GraphStore | None]
+JobWatcher = Callable[[IndexJob, JobChange], None]
 
 
 class JobManager:
@@ -174,6 +230,34 @@ class JobManager:
         self._lock = threading.Lock()
         self._history = history
         self._owner = owner
+        self._watchers: dict[object, JobWatcher] = {}
+
+    def watch(self, watcher: JobWatcher) -> Callable[[], None]:
+        """Call `watcher(job, change)` on every change of every job, and return a function that stops it.
+
+        Changes: "created" when a job is submitted, "state" when its state changes (running, then succeeded,
+        failed or cancelled; the final one comes with the summary and end time already set), "progress" on each
+        pipeline report. The watcher runs in the thread that made the change (a job thread, or the caller of
+        submit / cancel), outside every lock, so it may read the job; it must return quickly. A watcher that
+        raises is logged and the job goes on."""
+        key = object()
+        with self._lock:
+            self._watchers[key] = watcher
+
+        def stop() -> None:
+            with self._lock:
+                self._watchers.pop(key, None)
+
+        return stop
+
+    def _notify(self, job: IndexJob, change: JobChange) -> None:
+        with self._lock:
+            watchers = list(self._watchers.values())
+        for watcher in watchers:
+            try:
+                watcher(job, change)
+            except Exception:  # noqa: BLE001 - an observer's failure must not fail the job
+                log.exception("job watcher failed on %s of job %s", change, job.id)
 
     def submit(self, root: str | Path, settings: Settings, repo: str | None = None) -> tuple[IndexJob, bool]:
         """Start indexing `root` (an existing directory); (job, False) when one for it is already active."""
@@ -183,9 +267,11 @@ class JobManager:
             for job in self._jobs.values():
                 if job.root == str(path) and job.active:
                     return job, False
-            job = IndexJob(id=uuid.uuid4().hex[:12], repo=name, root=str(path), settings=settings)
+            job = IndexJob(id=uuid.uuid4().hex[:12], repo=name, root=str(path), settings=settings,
+                           _notify=self._notify)
             self._jobs[job.id] = job
             self._trim()
+        self._notify(job, "created")
         self._pool.submit(self._run, job)
         return job, True
 
@@ -210,8 +296,11 @@ class JobManager:
         job = self.get(job_id)
         job.cancel_event.set()
         with job._lock:
-            if job.state == "queued":
+            was_queued = job.state == "queued"
+            if was_queued:
                 job.state, job.phase, job.finished_at = "cancelled", "cancelled", _now()
+        if was_queued:
+            job._changed("state")
         return job
 
     def shutdown(self) -> None:
@@ -230,17 +319,21 @@ class JobManager:
             if job.state != "queued":  # cancelled while queued
                 return
             job.state, job.phase, job.started_at, job._started = "running", "starting", _now(), time.monotonic()
+        job._changed("state")
+        end: dict[str, Any]
         try:
             store = self._store_for(job.settings)
             summary = run(job.root, job.settings, repo=job.repo, store=store, progress=job.on_progress,
                           cancel=job.cancel_event, owner=self._owner)
         except GraphdexError as exc:
-            job._set(state="failed", error=str(exc))
+            end = {"state": "failed", "error": str(exc)}
         except Exception as exc:  # noqa: BLE001 - a job thread must record every failure, not die silently
             log.exception("index job %s failed", job.id)
-            job._set(state="failed", error=f"{type(exc).__name__}: {exc}")
+            end = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
         else:
             state: JobState = "cancelled" if summary.cancelled else "succeeded"
-            job._set(state=state, summary=summary, files_per_second=summary.files_per_second)
-        job._set(phase=job.state, finished_at=_now())
+            end = {"state": state, "summary": summary, "files_per_second": summary.files_per_second}
+        # One step, so no reader sees half an ending; the status of an ended job no longer changes.
+        job._set(**end, phase=end["state"], finished_at=_now(), _ended=time.monotonic())
         log.info("index job %s (%s) %s", job.id, job.root, job.state)
+        job._changed("state")

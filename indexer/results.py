@@ -183,6 +183,8 @@ class JobStatus(TypedDict):
 class IndexStarted(TypedDict):
     job: JobStatus
     created: Annotated[bool, Field(description="false when a job for this path was already queued or running")]
+    resource: Annotated[str, Field(description="the job's MCP resource (graphdex://jobs/{job_id}): read it for the "
+                                               "job's status, or subscribe to it to be told when it changes")]
     settings: Annotated[dict[str, Any], Field(description="the job's settings (no secrets)")]
     allowed_roots: list[str]
     roots_source: Annotated[str, Field(description="client roots, GRAPHDEX_ALLOWED_ROOTS or current working "

@@ -19,7 +19,7 @@ from indexer.settings import Settings
 from indexer.store import GraphStore, open_store
 
 if TYPE_CHECKING:  # the job machinery imports the whole pipeline: loaded at the first index job
-    from indexer.jobs import JobManager
+    from indexer.jobs import IndexJob, JobManager
 
 log = logging.getLogger("graphdex.mcp")
 T = TypeVar("T")
@@ -77,6 +77,12 @@ class App:
 
                 self._jobs = JobManager(self.store_for)
             return self._jobs
+
+    def job_list(self) -> list[IndexJob]:
+        """Recent jobs, newest first; none (and nothing imported) before the first index job."""
+        with self._jobs_lock:
+            jobs = self._jobs
+        return [] if jobs is None else jobs.list()
 
     def store_for(self, settings: Settings) -> GraphStore | None:
         """The shared store for a job whose pool size matches it; else None and the run opens its own."""

@@ -4,12 +4,17 @@ A face over the library: every tool calls one library function and returns its t
 so the output schemas come from the library. Nothing here touches the graph server before a tool needs it.
 Blocking work runs in worker threads so the event loop keeps answering. stdout carries the protocol only; logs go
 to stderr. Every failure reaches the client as a tool error with a one-sentence reason.
+
+A client sees an index job move in two ways: `index_repository(wait=true)` keeps its request open and sends
+progress notifications with the request's token until the job ends (and none after the answer); and each job is
+a resource, `graphdex://jobs/{id}`, whose subscribers are told when it changes (jobfeed.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import warnings
 from collections.abc import AsyncIterator, Callable
@@ -18,9 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import anyio
-from anyio.abc import TaskGroup
+from mcp import types
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel.server import NotificationOptions
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.server.stdio import stdio_server
+from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
@@ -34,40 +43,87 @@ from indexer.store.connect import server_info
 from indexer.store.queries import DEFAULT_ROWS, MAX_DEPTH, MAX_ROWS
 
 from .app import App
+from .jobfeed import JOBS_URI, JobFeed, job_uri
 
 if TYPE_CHECKING:
     from indexer.jobs import IndexJob
 
 log = logging.getLogger("graphdex.mcp")
 T = TypeVar("T")
-PROGRESS_INTERVAL = 0.25  # seconds between progress notifications while a job runs
+PROGRESS_PACE = 0.25  # wait=true: at least this long between progress notifications while the job moves ...
+HEARTBEAT = 0.8  # ... and at most this long while it does not (clients that reset a time-out on progress)
 
 APP = App()
-TASKS: list[TaskGroup] = []  # the server's task group while it runs: progress streams of running jobs
+BUS = InMemorySubscriptionBus()  # 2026-07-28 subscriptions/listen streams
+FEED = JobFeed(BUS)
 
 
 @asynccontextmanager
 async def lifespan(server: MCPServer[Any]) -> AsyncIterator[None]:
     async with anyio.create_task_group() as tasks:
-        TASKS.append(tasks)
+        tasks.start_soon(FEED.run)
         try:
             yield
         finally:
             tasks.cancel_scope.cancel()
-            TASKS.clear()
+            FEED.close()
             await anyio.to_thread.run_sync(APP.close)
 
 
-mcp: MCPServer[Any] = MCPServer(
+class GraphdexServer(MCPServer[Any]):
+    """MCPServer plus what the SDK (2.3) has no decorator for: `resources/subscribe` and `resources/unsubscribe`
+    for handshake-era clients, the resources `listChanged` capability on the handshake, and each index job in
+    `resources/list`. (At 2026-07-28 the SDK derives both capabilities from its `subscriptions/listen` handler.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        low = self._lowlevel_server  # no public hook for these two methods on MCPServer
+        low.add_request_handler("resources/subscribe", types.SubscribeRequestParams, self._subscribe)
+        low.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, self._unsubscribe)
+
+    async def _subscribe(
+        self, ctx: ServerRequestContext[Any], params: types.SubscribeRequestParams
+    ) -> types.EmptyResult:
+        FEED.subscribe(ctx.session, ctx.protocol_version, str(params.uri))
+        return types.EmptyResult()
+
+    async def _unsubscribe(
+        self, ctx: ServerRequestContext[Any], params: types.UnsubscribeRequestParams
+    ) -> types.EmptyResult:
+        FEED.unsubscribe(str(params.uri))
+        return types.EmptyResult()
+
+    async def list_resources(self) -> list[types.Resource]:
+        jobs = [
+            types.Resource(
+                uri=job_uri(job.id),
+                name=f"job {job.id}",
+                description=f"index job of {job.repo} ({job.state}): its index_status as JSON",
+                mime_type="application/json",
+            )
+            for job in APP.job_list()
+        ]
+        return [*await super().list_resources(), *jobs]
+
+    async def run_stdio_async(self) -> None:
+        low = self._lowlevel_server
+        async with stdio_server() as (read, write):
+            await low.run(read, write, low.create_initialization_options(NotificationOptions(resources_changed=True)))
+
+
+mcp = GraphdexServer(
     "graphdex",
     version=__version__,
     instructions=(
         "graphdex answers questions about a code repository from its code graph (modules, classes, functions, "
-        "methods; imports, calls, inheritance). Index a repository with index_repository and poll index_status, "
-        "then use find_symbols to find names and get_symbol / callers / callees / module_imports / "
-        "class_hierarchy to explore. cypher_query runs read-only Cypher over the schema in graphdex://schema."
+        "methods; imports, calls, inheritance). Index a repository with index_repository (wait=true keeps the "
+        "request open with progress until the job ends; otherwise poll index_status or subscribe to the job's "
+        "resource graphdex://jobs/{job_id}), then use find_symbols to find names and get_symbol / callers / "
+        "callees / module_imports / class_hierarchy to explore. cypher_query runs read-only Cypher over the "
+        "schema in graphdex://schema."
     ),
     lifespan=lifespan,
+    subscriptions=BUS,
 )
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -117,31 +173,84 @@ async def index_repository(
     ] = None,
     pool_size: Annotated[int | None, Field(ge=1, description="Bolt connection pool size (>= workers)")] = None,
     name: Annotated[str | None, Field(min_length=1, description="repository id (default: the folder name)")] = None,
+    wait: Annotated[
+        bool,
+        Field(description="keep the request open until the job ends, with progress notifications (files done / "
+                          "total, phase) at least every second when the request has a progress token; "
+                          "cancelling the request cancels the job. false (default): answer at once"),
+    ] = False,
+    wait_seconds: Annotated[
+        float | None,
+        Field(gt=0, description="with wait=true, answer after this many seconds at the latest, with the job "
+                                "still running (no limit when omitted)"),
+    ] = None,
 ) -> r.IndexStarted:
-    """Index (or re-index) a repository into the code graph in the background and return at once with a job id.
+    """Index (or re-index) a repository into the code graph in the background, and answer with the job.
 
-    Re-indexing is incremental: only changed files are rewritten. The path must lie inside an allowed root (the
-    client's MCP roots, else GRAPHDEX_ALLOWED_ROOTS, else the server's working directory). A second request
-    for a path already being indexed returns the running job; a run of the same repository elsewhere (the CLI,
-    another server) is waited for. Poll index_status(job_id) until its state is succeeded, failed or cancelled;
-    with a progress token, progress notifications (files parsed / total) follow the job.
+    By default the answer comes at once; follow the job with index_status(job_id), or read or subscribe to its
+    resource (`resource` in the answer, graphdex://jobs/{job_id}): subscribers are told as it moves. With
+    wait=true the answer comes when the job has ended (or after wait_seconds), with progress notifications
+    meanwhile; cancelling such a request cancels the job it started. Re-indexing is incremental: only changed
+    files are rewritten. The path must lie inside an allowed root (the client's MCP roots, else
+    GRAPHDEX_ALLOWED_ROOTS, else the server's working directory). A second request for a path already being
+    indexed returns the running job; a run of the same repository elsewhere (the CLI, another server) is waited
+    for.
     """
     roots, source = await allowed_roots(ctx)
     root = await blocking(allowed_path, path, roots, source)
     settings = await blocking(APP.settings.with_overrides, workers=workers, executor=executor, pool_size=pool_size)
+    FEED.meet(ctx.session, ctx.request_context.protocol_version)
+    FEED.attach(await blocking(lambda: APP.jobs))
     job, created = await blocking(APP.jobs.submit, root, settings, name)
-    token = progress_token(ctx)
-    if token is not None:
-        await ctx.report_progress(0, None, f"job {job.id} {job.state}: {job.root}")
-        if created and TASKS:
-            TASKS[0].start_soon(stream_progress, ctx.session, token, job)
+    if wait:
+        try:
+            await wait_for(ctx, job, wait_seconds)
+        except anyio.get_cancelled_exc_class():
+            if created:  # the request that started the job was cancelled: so is the job
+                log.info("index_repository request cancelled: cancelling job %s", job.id)
+                APP.jobs.cancel(job.id)
+            raise
     return {
         "job": job.status(),
         "created": created,
+        "resource": job_uri(job.id),
         "settings": settings.public_dict(),
         "allowed_roots": [str(p) for p in roots],
         "roots_source": source,
     }
+
+
+async def wait_for(ctx: Context, job: IndexJob, wait_seconds: float | None) -> None:
+    """Until the job ends (or wait_seconds pass): progress notifications with the request's token, at most one per
+    PROGRESS_PACE while the job moves and at least one per HEARTBEAT while it does not, strictly increasing, the
+    last one at the total. They all precede the answer: nothing is sent with the token afterwards."""
+    from indexer.jobs import ProgressSeries
+
+    series = ProgressSeries(job)
+    deadline = math.inf if wait_seconds is None else anyio.current_time() + wait_seconds
+    last, moved = -math.inf, True
+    while True:
+        change = FEED.next_change(job.id)  # taken before reading the job: no change slips between
+        if not job.active:
+            break
+        now = anyio.current_time()
+        if now >= deadline:
+            return
+        if (moved and now - last >= PROGRESS_PACE) or now - last >= HEARTBEAT:
+            report = series.next()
+            if report is not None:
+                await ctx.report_progress(*report)
+            last, moved = now, False
+        wake = min(last + (PROGRESS_PACE if moved else HEARTBEAT), deadline)
+        if moved:  # a change waits for the pace
+            await anyio.sleep(max(wake - anyio.current_time(), 0.0))
+            continue
+        with anyio.move_on_after(max(wake - anyio.current_time(), 0.0)):
+            await change.wait()
+            moved = True
+    report = series.next()  # the final one, at the total (None if the loop already sent it)
+    if report is not None:
+        await ctx.report_progress(*report)
 
 
 @mcp.tool(annotations=READ_ONLY)
@@ -286,7 +395,7 @@ async def semantic_search(
     return await graph(search, query, k, repo, kind)
 
 
-# ----------------------------------------------------------------------------------------- roots and progress
+# ----------------------------------------------------------------------------------------- roots
 
 
 async def allowed_roots(ctx: Context) -> tuple[list[Path], str]:
@@ -306,32 +415,6 @@ async def allowed_roots(ctx: Context) -> tuple[list[Path], str]:
     if settings.allowed_roots:
         return list(settings.allowed_roots), "GRAPHDEX_ALLOWED_ROOTS"
     return [Path.cwd()], "current working directory"
-
-
-def progress_token(ctx: Context) -> str | int | None:
-    meta = ctx.request_context.meta or {}
-    return meta.get("progress_token", meta.get("progressToken"))  # type: ignore[return-value]
-
-
-async def stream_progress(session: Any, token: str | int, job: IndexJob) -> None:
-    """Progress notifications for a job until it ends, against the index_repository request's token.
-
-    The tool has answered already, so these go on the connection rather than the (closed) request; the
-    progress value only grows, as the protocol asks, and the last one carries the final state."""
-    last = 0.0
-    while True:
-        active = job.active
-        done, total, message = job.overall_progress()
-        if done > last:
-            try:
-                await session.send_progress_notification(token, done, total, message)
-            except Exception as exc:  # noqa: BLE001 - a gone client ends the stream, not the job
-                log.debug("progress stream for job %s ended: %s", job.id, exc)
-                return
-            last = done
-        if not active:
-            return
-        await anyio.sleep(PROGRESS_INTERVAL)
 
 
 # ----------------------------------------------------------------------------------------- resources and prompt
@@ -362,6 +445,32 @@ async def runtime_resource() -> str:
 
 
 @mcp.resource(
+    JOBS_URI,
+    name="jobs",
+    mime_type="application/json",
+    description="Recent index jobs, newest first: the same as index_status without a job id. Each job is also "
+    "a resource of its own, graphdex://jobs/{job_id}.",
+)
+def jobs_resource() -> str:
+    return json.dumps({"jobs": [job.status() for job in APP.job_list()]}, indent=2)
+
+
+@mcp.resource(
+    JOBS_URI + "/{job_id}",
+    name="job",
+    mime_type="application/json",
+    description="One index job's status, the same as index_status(job_id): state, phase, files done / total, "
+    "counts, times, error. Subscribe to it to be told when it changes (at most 4 times a second, and at once on "
+    "every state change).",
+)
+def job_resource(job_id: str) -> str:
+    job = next((j for j in APP.job_list() if j.id == job_id), None)
+    if job is None:
+        raise ResourceNotFoundError(f"no index job with id {job_id!r}; graphdex://jobs lists recent jobs")
+    return json.dumps(job.status(), indent=2)
+
+
+@mcp.resource(
     "graphdex://schema",
     name="schema",
     mime_type="application/json",
@@ -376,8 +485,8 @@ def explore_codebase(question: str = "How is this code base organised?") -> str:
     return (
         "You have graphdex, a code graph of indexed repositories. Answer this question with it:\n\n"
         f"{question}\n\n"
-        "1. list_repositories shows what is indexed; if the repository is missing, index_repository(path) and "
-        "poll index_status(job_id) until succeeded.\n"
+        "1. list_repositories shows what is indexed; if the repository is missing, index_repository(path, "
+        "wait=true) indexes it and answers when done.\n"
         "2. find_symbols(query, mode='prefix' or 'fulltext') finds classes, functions, methods and modules.\n"
         "3. get_symbol(qualified_name) gives the source; callers / callees follow calls (depth 1-5); "
         "module_imports shows imports both ways; class_hierarchy shows bases and subclasses.\n"

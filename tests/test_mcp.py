@@ -114,7 +114,9 @@ def test_lists_tools_resources_and_prompt(client: Client) -> None:
         for prop, schema in tool.input_schema.get("properties", {}).items():
             assert schema.get("description"), f"{tool.name}.{prop} has no description"
     uris = {str(r.uri) for r in client.portal.call(client.session.list_resources).resources}
-    assert {"graphdex://runtime", "graphdex://schema"} <= uris
+    assert {"graphdex://runtime", "graphdex://schema", "graphdex://jobs"} <= uris
+    templates = client.portal.call(client.session.list_resource_templates).resource_templates
+    assert "graphdex://jobs/{job_id}" in {t.uri_template for t in templates}
     prompts = client.portal.call(client.session.list_prompts).prompts
     assert "explore_codebase" in {p.name for p in prompts}
 
@@ -150,20 +152,14 @@ def test_index_repository_returns_job_and_settings(indexed: dict[str, Any], repo
     assert started["roots_source"] == "GRAPHDEX_ALLOWED_ROOTS"
 
 
-def test_progress_notifications(indexed: dict[str, Any], client: Client) -> None:
-    assert indexed["progress"], "no progress notification reached the progress callback"
-    assert "job" in (indexed["progress"][0][2] or "")
-    # Later ones follow the job on the connection after the tool answered; the last carries the final state.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        later = [n.params for n in client.notifications if isinstance(n, types.ProgressNotification)]
-        if any("succeeded" in (p.message or "") for p in later):
-            break
-        time.sleep(0.05)
-    values = [p.progress for p in later]
-    assert values == sorted(set(values)), f"progress must increase: {values}"
-    assert "succeeded" in (later[-1].message or "")
-    assert later[-1].progress == later[-1].total
+def test_the_answer_names_the_job_resource_and_no_progress_follows_it(indexed: dict[str, Any], client: Client) -> None:
+    # wait=false answers at once; with a progress token it sends no progress: a token ends with its request
+    # (tests/test_mcp_progress.py follows wait=true, subscriptions and the wire).
+    started = indexed["started"]
+    assert started["resource"] == f"graphdex://jobs/{started['job']['job_id']}"
+    assert indexed["progress"] == []
+    assert not [n for n in client.notifications if isinstance(n, types.ProgressNotification)]
+    assert json.loads(client.resource(started["resource"]))["state"] == indexed["job"]["state"]
 
 
 def test_index_status_succeeded_with_counts(indexed: dict[str, Any], client: Client) -> None:
@@ -329,7 +325,7 @@ def test_remove_repository(indexed: dict[str, Any], client: Client) -> None:
         ("index_repository", {"path": "{root}/missing"}, "no such directory"),
         ("index_repository", {"path": "{root}/" + "a" * 10_000}, "not a usable path (File name too long)"),
         ("index_repository", {"path": "{root}/" + "a/" * 3_000}, "not a usable path (File name too long)"),
-        ("index_repository", {"path": "{root}/a\x00b"}, "not a usable path (embedded null byte)"),
+        ("index_repository", {"path": "{root}/a\x00b"}, "not a usable path (embedded null"),
         ("index_repository", {"path": "{root}/sample", "workers": 4, "pool_size": 2}, "at least the number"),
         ("index_status", {"job_id": "nope"}, "no index job"),
         ("cancel_index", {"job_id": "nope"}, "no index job"),
