@@ -70,6 +70,7 @@ class Summary:
     edges_removed: int = 0
     unresolved_calls: int = 0
     unresolved_bases: int = 0
+    call_sites: dict[str, int] = field(default_factory=dict)  # resolved, unresolved and why (Resolution)
     phases: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
     worker_seconds: dict[str, float] = field(default_factory=dict)  # summed over workers, within `parse`
     wall_seconds: float = 0.0
@@ -193,6 +194,7 @@ class _Run:
             self.report(Progress("resolve", 1, 1, f"{len(resolution.edges)} relationships resolved"))
             self.summary.unresolved_calls = resolution.unresolved_calls
             self.summary.unresolved_bases = resolution.unresolved_bases
+            self.summary.call_sites = resolution.call_sites
         if self.store is None:
             self._count_facts(facts, resolution)
             return

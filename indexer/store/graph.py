@@ -149,12 +149,14 @@ class GraphStore:
         return {r["path"]: r["sha"] for r in rows}
 
     def existing_edges(self, repo: str) -> set[Edge]:
+        """The stored CALLS/INHERITS/IMPORTS edges, with the CALLS properties, to compare whole Edge values
+        with what resolution wants (a changed provenance or condition is a delete and a create)."""
         rows = self.read(
             "MATCH (a:Code)-[x:CALLS|INHERITS|IMPORTS]->(b:Code) WHERE a.repo = $repo "
-            "RETURN type(x) AS t, a.id AS a, b.id AS b",
+            "RETURN type(x) AS t, a.id AS a, b.id AS b, x.provenance AS p, x.condition AS c",
             repo=repo,
         )
-        return {Edge(r["t"], r["a"], r["b"]) for r in rows}
+        return {Edge(r["t"], r["a"], r["b"], r["p"] or "", r["c"] or "") for r in rows}
 
     # -- writes --------------------------------------------------------------------------------------------
 

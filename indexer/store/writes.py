@@ -12,7 +12,7 @@ from typing import Any
 
 from neo4j import ManagedTransaction
 
-from ..models import CONTAINS, FILE, MODULE, Edge, FileFacts
+from ..models import CALLS, CONTAINS, FILE, MODULE, Edge, FileFacts
 
 # Labels can't be parameters in Cypher, so there is one statement per label (all from this fixed set).
 # A file's nodes are created afresh (its old ones were deleted first): CREATE with both labels is fast on
@@ -24,8 +24,13 @@ _CREATE_NODES = {
 }
 _CREATE_EDGES = {
     rel: f"UNWIND $rows AS r MATCH (a:Code {{id: r.a}}) MATCH (b:Code {{id: r.b}}) CREATE (a)-[:{rel}]->(b)"
-    for rel in ("CONTAINS", "IMPORTS", "CALLS", "INHERITS")
+    for rel in ("CONTAINS", "IMPORTS", "INHERITS")
 }
+# A CALLS edge carries how it was resolved and the branch condition it depends on (README: Graph schema).
+_CREATE_EDGES[CALLS] = (
+    "UNWIND $rows AS r MATCH (a:Code {id: r.a}) MATCH (b:Code {id: r.b}) "
+    "CREATE (a)-[:CALLS {provenance: r.provenance, condition: r.condition}]->(b)"
+)
 _DELETE_EDGES = {
     rel: f"UNWIND $rows AS r MATCH (:Code {{id: r.a}})-[x:{rel}]->(:Code {{id: r.b}}) DELETE x"
     for rel in ("IMPORTS", "CALLS", "INHERITS")
@@ -108,7 +113,12 @@ def delete_edges(tx: ManagedTransaction, rel: str, rows: Sequence[dict[str, str]
 
 
 def edge_rows(edges: Iterable[Edge]) -> dict[str, list[dict[str, str]]]:
+    """Rows by relationship type; CALLS rows carry the edge's provenance and condition. Deleting matches on
+    (type, source, target) alone: there is at most one CALLS edge per pair."""
     rows: dict[str, list[dict[str, str]]] = defaultdict(list)
     for e in edges:
-        rows[e.type].append({"a": e.source, "b": e.target})
+        if e.type == CALLS:
+            rows[e.type].append({"a": e.source, "b": e.target, "provenance": e.provenance, "condition": e.condition})
+        else:
+            rows[e.type].append({"a": e.source, "b": e.target})
     return rows
