@@ -198,7 +198,7 @@ def _reason(obj: Obj) -> str:
     kind = obj[0]
     if kind in ("bi", "bv", "getter", "view"):
         return BUILTIN
-    if kind == "ext":
+    if kind == "ext" or (kind == "deco" and obj[1] == "ext"):
         return EXTERNAL
     if kind == "unk" and obj[1] == "receiver":
         return UNKNOWN_RECEIVER

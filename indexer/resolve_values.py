@@ -14,7 +14,8 @@ models.py). Here they are evaluated to *objects*, each with the rank of the leas
     ("lit", ctx, expr) another container literal      ("lam", ctx, expr) a lambda
     ("args", id, name) the *args/**kwargs of a function                   ("gen", id, cls) a generator
     ("getter", c), ("view", c, kind), ("pair", c)    a container's get/items/values and their results
-    ("deco",)          what a decorator factory returns (it gives back what it decorates)
+    ("deco", origin)   what a decorator factory returns (it gives back what it decorates); origin "ext"
+                       for a factory from outside the repository
     ("unk", reason)    unknown: "receiver" (an attribute of something unknown), anything else is dynamic
 
 Methods are looked up along the C3 MRO of in-repository classes; a base from outside the repository (or a
@@ -64,6 +65,7 @@ PROPERTIES = frozenset({"property", "functools.cached_property", "types.DynamicC
 STATICS = frozenset({"staticmethod", "abc.abstractstaticmethod"})
 CLASSMETHODS = frozenset({"classmethod", "abc.abstractclassmethod"})
 PARTIALS = frozenset({"functools.partial", "functools.partialmethod"})
+FACTORIES = frozenset({"functools.wraps", "reprlib.recursive_repr", "typing.dataclass_transform"})  # always
 
 _CALLABLE = frozenset({"def", "bound", "cls", "sm", "cm", "lam"})
 _FLOWING = _CALLABLE | {"inst"}
@@ -512,9 +514,11 @@ class Evaluator:
     def t_deco(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         out: Found = {}
         _, decorator, target = expr
-        for obj, (rank, cond) in self.eval(ctx, decorator, selfsub, argsub).items():
+        for obj, (_, cond) in self.eval(ctx, decorator, selfsub, argsub).items():
+            # the result's own rank: the decorated function's through a decorator known to give it back, else
+            # "decorator" (the highest) for what a decorator made of it
             for found, (r, c) in self.decorate(obj, ctx, target).items():
-                add(out, found, max(rank, r) if found[0] != "unk" else r, and_(cond, c))
+                add(out, found, r, and_(cond, c))
         return out
 
     def t_enter(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
@@ -523,6 +527,8 @@ class Evaluator:
             if obj[0] == "inst":
                 for method, (r, c) in self.attr(obj, "__enter__").items():
                     for found, (r2, c2) in self.call(method, ctx, None, None, None, None).items():
+                        # `return self`: the context manager itself, known as surely as it was
+                        r2 = INFERRED if found == obj else r2
                         add(out, found, max(rank, r, r2), and_(cond, and_(c, c2)))
             elif obj[0] in ("ext", "bv"):
                 add(out, (obj[0], f"{obj[1]}.__enter__()" if obj[0] == "ext" else "?"), rank, cond)
@@ -620,7 +626,7 @@ class Evaluator:
             return {("bv", "?"): (SCOPE, "")}
         if kind == "ext":
             return {("ext", f"{obj[1]}[]"): (SCOPE, "")}
-        return {("unk", "receiver" if kind == "unk" else "dynamic"): (SCOPE, "")}
+        return {("unk", "dynamic"): (SCOPE, "")}
 
     def attr(self, obj: Obj, name: str) -> Found:
         kind = obj[0]
@@ -869,8 +875,10 @@ class Evaluator:
         kind = obj[0]
         if kind in ("def", "bound", "sm", "cm"):
             name = self.qualified(("def", obj[1]))
-            if name in TRANSPARENT or name in PARTIALS:
-                return self._arg(ctx, arg0, selfsub, argsub, ALIAS) if arg0 is not None else {("deco",): (SCOPE, "")}
+            if name in PARTIALS:
+                return self._arg(ctx, arg0, selfsub, argsub, ALIAS)
+            if name in TRANSPARENT:
+                return self._transparent(ctx, arg0, selfsub, argsub, name, "")
             receiver = obj[2] if kind in ("bound",) else None
             return self.returns(obj[1], receiver, (ctx, arg0, selfsub, argsub) if arg0 is not None else None,
                                 skip=kind in ("bound", "cm"))
@@ -881,7 +889,7 @@ class Evaluator:
             if name in PROPERTIES:
                 return self._wrap(ctx, arg0, selfsub, argsub, "prop")
             if name in TRANSPARENT:
-                return {("deco",): (SCOPE, "")}
+                return self._transparent(ctx, arg0, selfsub, argsub, name, "")
             new = self.lookup(obj[1], "__new__")
             if any(o[0] in _CALLABLE for o in new):
                 return {("unk", "dynamic"): (SCOPE, "")}  # __new__ may return anything
@@ -916,7 +924,7 @@ class Evaluator:
             if obj[1] in PROPERTIES:
                 return self._wrap(ctx, arg0, selfsub, argsub, "prop")
             if obj[1] in TRANSPARENT:
-                return self._arg(ctx, arg0, selfsub, argsub, SCOPE) if arg0 is not None else {("deco",): (SCOPE, "")}
+                return self._transparent(ctx, arg0, selfsub, argsub, obj[1], "ext")
             return {("ext", f"{obj[1]}()"): (SCOPE, "")}
         if kind == "inst":
             out = {}
@@ -934,8 +942,18 @@ class Evaluator:
                 return {inner: (SCOPE, "")}
             return self.elements(inner, None)
         if kind == "deco":
-            return self._arg(ctx, arg0, selfsub, argsub, SCOPE) if arg0 is not None else {}
+            return self._arg(ctx, arg0, selfsub, argsub, SCOPE) if arg0 is not None else {obj: (SCOPE, "")}
         return {("unk", "dynamic"): (SCOPE, "")}
+
+    def _transparent(self, ctx: int, arg0: Expr | None, selfsub: str | None, argsub: Any, name: str,
+                     origin: str) -> Found:
+        """A call of a decorator that gives back what it decorates: applied to a function (`cache(f)`), that
+        function; a factory (`wraps(f)`, `lru_cache(maxsize=8)`), a decorator that will."""
+        if arg0 is not None and name not in FACTORIES:
+            found = {o: v for o, v in self.eval(ctx, arg0, selfsub, argsub).items() if o[0] in _CALLABLE}
+            if found:
+                return found
+        return {("deco", origin): (SCOPE, "")}
 
     def _arg(self, ctx: int, arg0: Expr | None, selfsub: str | None, argsub: Any, rank: int) -> Found:
         if arg0 is None:
