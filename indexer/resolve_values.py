@@ -69,7 +69,7 @@ FACTORIES = frozenset({"functools.wraps", "reprlib.recursive_repr", "typing.data
 
 _CALLABLE = frozenset({"def", "bound", "cls", "sm", "cm", "lam"})
 _FLOWING = _CALLABLE | {"inst"}
-_MAX_DEPTH = 80
+_MAX_DEPTH = 60  # memoised computations in progress at once (the evaluation's depth)
 _BUDGET = 40_000  # evaluation steps per call site before giving up (pathological assignment graphs)
 _COND_LIMIT = 300
 
@@ -123,7 +123,10 @@ class Evaluator:
             for scope in file.scopes:
                 self.scopes[scope.id] = (ctx, scope)
             self.module_scope.append(file.scopes[0] if file.scopes else ScopeFacts(file.module_id, "Module"))
-        self.memo: dict[tuple[Any, ...], tuple[Found, bool]] = {}
+        self.memo: dict[tuple[Any, ...], tuple[Found, frozenset[tuple[str, str]] | None]] = {}
+        # bindings evaluated with no self or argument substitution, by file and binding: (found, reads)
+        self.plain: list[list[tuple[Found, frozenset[tuple[str, str]] | None] | None]] = [
+            [None] * len(f.values) for f in facts]
         self.active: set[tuple[Any, ...]] = set()
         # the arguments reaching each parameter, by (call site, argument): set by the driver
         self.flows: dict[tuple[str, str], dict[tuple[int, int], tuple[int, Expr]]] = {}
@@ -138,7 +141,6 @@ class Evaluator:
         self._depends: dict[str, bool] = {}
         self._signatures: dict[str, tuple[list[str], str | None, str | None, set[str]] | None] = {}
         self.reads: set[tuple[str, str]] | None = None  # parameters whose incoming arguments were read
-        self.depth = 0
         self.steps = 0
 
     # -- driving -----------------------------------------------------------------------------------------
@@ -147,7 +149,6 @@ class Evaluator:
         """The objects `expr`, written in file `ctx`, can be; budgeted and guarded (never raises). Memoised:
         the same callee is written many times in a file (`self.m`, `os.path.join`)."""
         self.steps = 0
-        self.depth = 0
         self.active.clear()
         return self.cached(("top", ctx, expr), self._evaluate, ctx, expr)
 
@@ -167,6 +168,7 @@ class Evaluator:
             return memo[0]
         if key in self.active:
             return {}
+        self._step()
         self.active.add(key)
         outer, self.reads = self.reads, None
         try:
@@ -206,14 +208,14 @@ class Evaluator:
 
     def isolated(self, ctx: int, expr: Expr) -> Found:
         """Evaluate with a budget and cycle guard of its own (for what is memoised for good: bases)."""
-        saved = self.steps, self.depth, self.active
-        self.steps, self.depth, self.active = 0, 0, set()
+        saved = self.steps, self.active
+        self.steps, self.active = 0, set()
         try:
             return self.eval(ctx, expr, None, None)
         except (_Stop, RecursionError):
             return {("unk", "dynamic"): (SCOPE, "")}
         finally:
-            self.steps, self.depth, self.active = saved
+            self.steps, self.active = saved
 
     def prepare(self) -> None:
         """Every class's MRO, each evaluated on its own."""
@@ -245,26 +247,51 @@ class Evaluator:
         """Forget what read the incoming arguments of the parameters that changed; keep the rest."""
         for param in changed:
             for key in self.readers.pop(param, ()):
-                self.memo.pop(key, None)
+                if key[0] == "plain":
+                    self.plain[key[1]][key[2]] = None
+                else:
+                    self.memo.pop(key, None)
         if self.store_reads & changed:
             self.register_stores()
 
     # -- the evaluation ----------------------------------------------------------------------------------
 
     def eval(self, ctx: int, expr: Expr, selfsub: str | None, argsub: tuple[Any, ...] | None) -> Found:
+        return _TAGS[expr[0]](self, ctx, expr, selfsub, argsub)
+
+    def _step(self) -> None:
+        """Budget and depth, counted where evaluation recurses: each memoised computation it starts."""
         self.steps += 1
-        if self.steps > _BUDGET or self.depth > _MAX_DEPTH:
+        if self.steps > _BUDGET or len(self.active) > _MAX_DEPTH:
             raise _Stop
-        self.depth += 1
-        try:
-            return _TAGS[expr[0]](self, ctx, expr, selfsub, argsub)
-        finally:
-            self.depth -= 1
 
     def binding(self, ctx: int, bid: int, selfsub: str | None, argsub: tuple[Any, ...] | None) -> Found:
+        if selfsub is None and argsub is None:  # the hot path: memoised in a list per file, no hashing
+            slot = self.plain[ctx][bid]
+            if slot is not None:
+                if slot[1]:
+                    self.read(slot[1])
+                return slot[0]
+            key: tuple[Any, ...] = ("plain", ctx, bid)
+            if key in self.active:
+                return {}
+            self.active.add(key)
+            outer, self.reads = self.reads, None
+            try:
+                found = self._binding(ctx, bid, None, None)
+                reads = frozenset(self.reads) if self.reads else None
+                for param in reads or ():
+                    self.readers[param].append(key)
+                self.plain[ctx][bid] = (found, reads)
+                return found
+            finally:
+                self.active.discard(key)
+                mine, self.reads = self.reads, outer
+                if mine:
+                    self.read(mine)
         key = (ctx, bid, selfsub, argsub)
         memo = self.memo.get(key)
-        if memo is not None:  # the hot path, before cached()'s
+        if memo is not None:
             if memo[1]:
                 self.read(memo[1])
             return memo[0]
@@ -289,14 +316,21 @@ class Evaluator:
             return self.binding(ctx, ids[0], selfsub, argsub)
         out: Found = {}
         for bid in ids:
-            for obj, (rank, cond) in self.binding(ctx, bid, selfsub, argsub).items():
-                add(out, obj, rank, cond)
+            for obj, value in self.binding(ctx, bid, selfsub, argsub).items():
+                old = out.get(obj)
+                if old is None:
+                    out[obj] = value
+                elif old != value:
+                    out[obj] = (min(old[0], value[0]), or_(old[1], value[1]))
         return out
 
     def t_l(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
-        if not expr[1]:
+        ids = expr[1]
+        if len(ids) == 1:
+            return self.binding(ctx, ids[0], selfsub, argsub)
+        if not ids:
             return {("unk", "unbound"): (SCOPE, "")}
-        return self._union(ctx, expr[1], selfsub, argsub)
+        return self._union(ctx, ids, selfsub, argsub)
 
     def t_g(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         name = expr[1]
@@ -496,9 +530,16 @@ class Evaluator:
         return out
 
     def t_a(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any, base: Found | None = None) -> Found:
-        out: Found = {}
         name = expr[2]
-        for obj, (rank, cond) in (self.eval(ctx, expr[1], selfsub, argsub) if base is None else base).items():
+        objs = self.eval(ctx, expr[1], selfsub, argsub) if base is None else base
+        if len(objs) == 1:  # the common case: one receiver
+            for obj, (rank, cond) in objs.items():
+                found = self.attr(obj, name)
+                if not rank and not cond:
+                    return found
+                return {f: (max(rank, r), and_(cond, c)) for f, (r, c) in found.items()}
+        out: Found = {}
+        for obj, (rank, cond) in objs.items():
             for found, (r, c) in self.attr(obj, name).items():
                 add(out, found, max(rank, r), and_(cond, c))
         return out
