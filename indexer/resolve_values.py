@@ -494,7 +494,7 @@ class Evaluator:
                 out.update((obj, v) for obj, v in declared.items() if obj[0] != "unk")
             if default is not None:
                 for obj, (rank, cond) in self.eval(fctx, default, None, None).items():
-                    if obj[0] != "unk":
+                    if obj[0] != "unk" and obj != _NONE:  # `x=None`: a placeholder, not what x.m() runs on
                         add(out, obj, max(rank, ARGUMENT), cond)
             break
         self.read(((function, name),))
@@ -1108,6 +1108,7 @@ def _mentions(expr: Expr, function: str, param: str, stack: list[int]) -> bool:
 
 
 _DIRECT = frozenset({"d", "imp", "phi", "p", "self", "cls", "super", "inst", "deco", "star", "guard"})
+_NONE = ("bv", "NoneType")
 _TRUTHY = frozenset({"def", "cls", "inst", "bound", "sm", "cm", "lam", "mod"})
 _OBJECT_ATTRS = frozenset(n for n in dir(object))
 
