@@ -99,8 +99,9 @@ class RawImport:
 #   ("star", module, name, v)  a public name bound (to v) before `from module import *`, which may rebind it
 #   ("d", symbol_id)           the object a def or class statement made
 #   ("a", value, attr)         attribute
-#   ("c", callee, arg0, const) the result of a call (arg0: its first positional argument's value or None;
-#                              const: its second argument when that is a string constant, for getattr)
+#   ("c", callee, arg0, shape) the result of a call (arg0: its first positional argument's value or None;
+#                              shape: None for at most one positional argument and no keyword, else
+#                              (number of positional arguments, ((position or keyword, constant), ...)))
 #   ("deco", decorator, value) a decorator applied to a def or class
 #   ("i", value, key)          an item of a container (key: a str/int constant or None)
 #   ("it", value)              an element of an iteration over value
@@ -117,6 +118,9 @@ class RawImport:
 #   ("|", value, ...)          one of several values
 #   ("bv", type)               a builtin value (literal) of that type: "str", "int", "list", ...
 #   ("u", reason)              unknown ("value", "param", "unbound", ...)
+#   ("guard", guards, value)   a returned value and what the `if` tests on parameters around the `return`
+#                              require: ((parameter, op, constants[, True]), ...) (truthy, falsy, is, ==,
+#                              in, ...; True: the parameter may be given a default first, when None)
 Expr = tuple[Any, ...]
 
 

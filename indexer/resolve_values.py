@@ -139,6 +139,7 @@ class Evaluator:
         self._slot_cond: dict[tuple[str, str], str] = {}
         self._conds: dict[str, dict[str, str]] = {}
         self._depends: dict[str, bool] = {}
+        self._guarded: dict[str, frozenset[str]] = {}
         self._signatures: dict[str, tuple[list[str], str | None, str | None, set[str]] | None] = {}
         self.reads: set[tuple[str, str]] | None = None  # parameters whose incoming arguments were read
         self.steps = 0
@@ -452,17 +453,35 @@ class Evaluator:
         return out
 
     def t_guard(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
-        """A returned value under `if param is None`-like tests: dropped when the substituted argument
-        makes the test false (a decorator factory called with the function it decorates)."""
+        """A returned value under `if` tests on parameters: dropped when the call's arguments make a test
+        false (`wave.open(f, 'r')` returns no Wave_write; a decorator factory called with the function it
+        decorates does not return the decorator)."""
         _, guards, value = expr
         if argsub is not None:
-            for name, none in guards:
-                if name == argsub[1]:
-                    kinds = {o[0] if o != ("bv", "NoneType") else "None"
-                             for o in self.eval(argsub[2], argsub[3], None, None)}
-                    if kinds and (kinds <= _TRUTHY if none else kinds == {"None"}):
+            for name, op, values, *filled in guards:
+                if name == argsub[1]:  # the first argument's objects: only whether it is None is known
+                    kinds = {o[0] if o != _NONE else "None" for o in self.eval(argsub[2], argsub[3], None, None)}
+                    if kinds and kinds <= _TRUTHY and op in ("is", "falsy") and values in ((None,), ()):
+                        return {}
+                    if kinds == {"None"} and op in ("is not", "truthy") and values in ((None,), ()):
+                        return {}
+                for pname, constant in argsub[4]:
+                    if filled and not constant:
+                        continue  # None (or falsy) is replaced by a default before the test
+                    if pname == name and _test(op, constant, values) is False:
                         return {}
         return self.eval(ctx, value, selfsub, argsub)
+
+    def guarded_params(self, function: str) -> frozenset[str]:
+        """The parameters that `if` tests around the function's returns look at."""
+        found = self._guarded.get(function)
+        if found is None:
+            ctx, scope = self.scopes[function]
+            values = self.values[ctx]
+            found = frozenset(g[0] for bid in scope.returns if values[bid][0][0] == "guard"
+                              for g in values[bid][0][1])
+            self._guarded[function] = found
+        return found
 
     def t_phi(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         return self._union(ctx, expr[1], selfsub, argsub) if expr[1] else {}
@@ -475,8 +494,12 @@ class Evaluator:
 
     def t_p(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         _, function, name = expr
-        if argsub is not None and argsub[0] == function and argsub[1] == name:
-            return self.eval(argsub[2], argsub[3], None, None)
+        if argsub is not None and argsub[0] == function:
+            if argsub[1] == name:
+                return self.eval(argsub[2], argsub[3], None, None)
+            for pname, constant in argsub[4]:
+                if pname == name:
+                    return {("bv", type(constant).__name__): (SCOPE, "")}
         where = self.scopes.get(function)
         out: Found = {}
         if where is None:
@@ -546,9 +569,9 @@ class Evaluator:
 
     def t_c(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         out: Found = {}
-        _, callee, arg0, const = expr
+        _, callee, arg0, shape = expr
         for obj, (rank, cond) in self.eval(ctx, callee, selfsub, argsub).items():
-            for found, (r, c) in self.call(obj, ctx, arg0, const, selfsub, argsub).items():
+            for found, (r, c) in self.call(obj, ctx, arg0, shape, selfsub, argsub).items():
                 add(out, found, max(rank, r), and_(cond, c))
         return out
 
@@ -910,9 +933,10 @@ class Evaluator:
             return obj[1]
         return ""
 
-    def call(self, obj: Obj, ctx: int, arg0: Expr | None, const: str | None, selfsub: str | None,
+    def call(self, obj: Obj, ctx: int, arg0: Expr | None, shape: Any, selfsub: str | None,
              argsub: Any) -> Found:
-        """The value a call of `obj` returns (arg0: the call's first argument, evaluated in `ctx`)."""
+        """The value a call of `obj` returns (arg0: the call's first argument, evaluated in `ctx`; shape: None
+        or (number of positional arguments, constant arguments))."""
         kind = obj[0]
         if kind in ("def", "bound", "sm", "cm"):
             name = self.qualified(("def", obj[1]))
@@ -921,8 +945,7 @@ class Evaluator:
             if name in TRANSPARENT:
                 return self._transparent(ctx, arg0, selfsub, argsub, name, "")
             receiver = obj[2] if kind in ("bound",) else None
-            return self.returns(obj[1], receiver, (ctx, arg0, selfsub, argsub) if arg0 is not None else None,
-                                skip=kind in ("bound", "cm"))
+            return self.returns(obj[1], receiver, (ctx, arg0, shape), skip=kind in ("bound", "cm"))
         if kind == "cls":
             name = self.qualified(obj)
             if name in PARTIALS:
@@ -946,13 +969,14 @@ class Evaluator:
             if name in STATICS or name in CLASSMETHODS or name in PROPERTIES:
                 how = "sm" if name in STATICS else "cm" if name in CLASSMETHODS else "prop"
                 return self._wrap(ctx, arg0, selfsub, argsub, how)
+            const = next((v for k, v in shape[1] if k == 1 and isinstance(v, str)), None) if shape else None
             if name == "getattr" and arg0 is not None and const is not None:
                 out: Found = {}
                 for target, (rank, cond) in self.eval(ctx, arg0, selfsub, argsub).items():
                     for found, (r, c) in self.attr(target, const).items():
                         add(out, found, max(rank, r), and_(cond, c))
                 return out
-            if name == "type" and arg0 is not None and const is None:
+            if name == "type" and arg0 is not None and shape is None:
                 return self.t_type(ctx, ("type", arg0), selfsub, argsub)
             if name in BUILTIN_TYPES:
                 return {("bv", name): (SCOPE, "")}
@@ -971,7 +995,7 @@ class Evaluator:
             out = {}
             for method, (rank, cond) in self.instance_attr(obj[1], "__call__").items():
                 if method[0] in _CALLABLE:
-                    for found, (r, c) in self.call(method, ctx, arg0, const, selfsub, argsub).items():
+                    for found, (r, c) in self.call(method, ctx, arg0, shape, selfsub, argsub).items():
                         add(out, found, max(rank, r), and_(cond, c))
             return out or {("unk", "dynamic"): (SCOPE, "")}
         if kind == "lam":
@@ -1025,11 +1049,22 @@ class Evaluator:
             return {("unk", "dynamic"): (SCOPE, "")}
         ctx, scope = where
         argsub = None
-        if site is not None:
-            positional = [p for p in scope.params if p[1] == "pos"]
+        if site is not None:  # (ctx, arg0, shape): substitute what the returns depend on
+            sctx, arg0, shape = site
+            positional = [p[0] for p in scope.params if p[1] == "pos"]
             index = 1 if skip or (scope.method in ("method", "class") and receiver is not None) else 0
-            if len(positional) > index and self.depends_on(function, positional[index][0]):
-                argsub = (function, positional[index][0], site[0], site[1])
+            first = positional[index] if len(positional) > index else None
+            guarded = self.guarded_params(function)
+            if first is None or arg0 is None or not (first in guarded or self.depends_on(function, first)):
+                first = None
+            consts: tuple[tuple[str, Any], ...] = ()
+            if shape and shape[1] and guarded:
+                named = ((positional[index + k] if isinstance(k, int) and index + k < len(positional) else k, v)
+                         for k, v in shape[1])
+                consts = tuple(sorted(((n, v) for n, v in named if isinstance(n, str) and n in guarded),
+                                      key=lambda pair: pair[0]))
+            if first is not None or consts:
+                argsub = (function, first, sctx, arg0 if first is not None else None, consts)
         return self.cached(("returns", function, receiver, argsub), self._returns, ctx, scope, function, receiver,
                            argsub)
 
@@ -1091,6 +1126,30 @@ class Evaluator:
         # A decorator that cannot be followed: assumed to give back (a wrapper of) what it decorates.
         return {o: (max(r, DECORATOR) if o[0] != "unk" else r, c) for o, (r, c) in
                 self.eval(ctx, target, None, None).items()}
+
+
+def _test(op: str, value: Any, values: tuple[Any, ...]) -> bool | None:
+    """Whether `value <op> values` holds (None when it cannot be told)."""
+    try:
+        if op == "truthy":
+            return bool(value)
+        if op == "falsy":
+            return not value
+        if op == "is":
+            return value is values[0] or value == values[0] and values[0] is None
+        if op == "is not":
+            return not (value is values[0] or value == values[0] and values[0] is None)
+        if op == "==":
+            return bool(value == values[0])
+        if op == "!=":
+            return bool(value != values[0])
+        if op == "in":
+            return value in values
+        if op == "not in":
+            return value not in values
+    except Exception:  # noqa: BLE001 - an odd comparison: undecided
+        return None
+    return None
 
 
 def _mentions(expr: Expr, function: str, param: str, stack: list[int]) -> bool:

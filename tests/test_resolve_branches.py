@@ -132,3 +132,15 @@ def test_a_function_that_returns_early_leaves_its_condition_on_what_follows() ->
         ("plat.use", "plat.nt_impl"): ("return", "sys.platform == 'win32'"),
         ("plat.use", "plat.posix_impl"): ("return", "not (sys.platform == 'win32')"),
     }
+
+
+def test_a_name_rebound_in_a_try_else_keeps_its_fallback_conditional() -> None:
+    """asyncio/futures.py: `try: import _asyncio / except ImportError: pass / else: Future = _asyncio.Future`."""
+    calls = calls_of({
+        "futures.py": (
+            "class Future:\n    def done(self):\n        pass\n\n"
+            "try:\n    import _asyncio\nexcept ImportError:\n    pass\nelse:\n    Future = _asyncio.Future\n"
+        ),
+        "tasks.py": "import futures\n\ndef wait():\n    futures.Future().done()\n",
+    })
+    assert calls == {("tasks.wait", "futures.Future.done"): ("inferred-receiver", "ImportError fallback")}

@@ -208,3 +208,49 @@ class Engine(Base):
         ("kinds.Engine.use", "kinds.Engine.make"): ("self", ""),
         # module-level: the @classmethod and @staticmethod applications are builtin calls
     }
+
+
+def test_a_factory_dispatching_on_a_constant_argument() -> None:
+    """wave.open(f, 'r') returns a Wave_read only; an argument nobody knows leaves both, each with its branch."""
+    calls = calls_of({
+        "wav.py": '''
+class Reader:
+    def rate(self):
+        pass
+
+class Writer:
+    def rate(self):
+        pass
+
+def open(f, mode=None):
+    if mode is None:
+        mode = 'rb'
+    if mode in ('r', 'rb'):
+        return Reader()
+    elif mode in ('w', 'wb'):
+        return Writer()
+    raise ValueError(mode)
+''',
+        "user.py": '''
+import wav
+
+def read(f):
+    wav.open(f, 'r').rate()
+
+def write(f):
+    wav.open(f, mode='wb').rate()
+
+def either(f, m):
+    wav.open(f, m).rate()
+''',
+    })
+    reader, writer = "mode in ('r', 'rb')", "not (mode in ('r', 'rb')) and mode in ('w', 'wb')"
+    assert calls == {
+        ("user.read", "wav.open"): ("import", ""),
+        ("user.read", "wav.Reader.rate"): ("return", reader),
+        ("user.write", "wav.open"): ("import", ""),
+        ("user.write", "wav.Writer.rate"): ("return", writer),
+        ("user.either", "wav.open"): ("import", ""),
+        ("user.either", "wav.Reader.rate"): ("return", reader),
+        ("user.either", "wav.Writer.rate"): ("return", writer),
+    }

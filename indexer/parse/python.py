@@ -60,6 +60,10 @@ _COMP_KIND = {ast.ListComp: "list", ast.SetComp: "set", ast.GeneratorExp: "gen"}
 # Container methods that put a value in: (argument index, "item" = that value, "items" = its elements)
 _MUTATORS = {"append": (0, "item"), "add": (0, "item"), "insert": (1, "item"), "setdefault": (1, "item"),
              "extend": (0, "items"), "update": (0, "items")}
+_CONSTANTS = (str, int, float, bytes, type(None))  # (bool is an int)
+_NEGATED = {"truthy": "falsy", "falsy": "truthy", "is": "is not", "is not": "is", "==": "!=", "!=": "==",
+            "in": "not in", "not in": "in"}
+_COMPARISONS = {ast.Is: "is", ast.IsNot: "is not", ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in"}
 _TYPING_WRAPPERS = {"Optional", "Annotated", "ClassVar", "Final", "Required", "NotRequired", "ReadOnly", "InitVar"}
 
 
@@ -109,7 +113,7 @@ class _Frame:
 
     __slots__ = ("kind", "id", "qname", "name", "parent", "class_id", "class_qname", "scope", "locals",
                  "globals", "nonlocals", "all", "env", "done", "self_name", "method", "late", "returns",
-                 "yields")
+                 "yields", "params", "refills")
 
     def __init__(self, kind: str, id: str, qname: str, name: str, parent: _Frame | None, class_id: str,
                  class_qname: str | None, scope: ScopeFacts) -> None:
@@ -126,6 +130,8 @@ class _Frame:
         self.late: dict[str, int] = {}  # locals a nested function rebinds through `nonlocal`: a phi each
         self.returns: list[int] = []
         self.yields: list[int] = []
+        self.params: set[str] = set()  # a function's parameters, once bound: rebinding them is watched
+        self.refills: dict[str, bool] = {}  # parameter -> every rebinding is under `if p is None` (a default)
 
 
 class _Loop:
@@ -243,7 +249,17 @@ class _Walker:
             else:
                 value = ("p", symbol.id, name)
             self._bind(name, self._new(value))
+        frame.params = {p[0] for p in scope.params}
         self._stmts(node.body)
+        if frame.refills:
+            # A guard speaks of the argument: not of a parameter assigned again, unless only to fill in a
+            # default (`if mode is None: mode = 'rb'`): then it holds for arguments that are not None.
+            for rid in frame.returns:
+                value, cond = self.values[rid]
+                if value[0] == "guard" and any(g[0] in frame.refills for g in value[1]):
+                    kept = tuple((g[0], g[1], g[2], True) if frame.refills.get(g[0]) else g for g in value[1]
+                                 if frame.refills.get(g[0], True))
+                    self.values[rid] = (("guard", kept, value[2]) if kept else value[2], cond)
         scope.returns = tuple(frame.returns)
         scope.yields = tuple(frame.yields)
         frame.done = True
@@ -280,6 +296,10 @@ class _Walker:
                         self.values[phi] = (("phi", (*self.values[phi][0][1], bid)), "")
                 return
             frame.all.setdefault(name, []).append(bid)
+            if name in frame.params:
+                fills = any(g[0] == name and (g[1] == "falsy" or g[1] in ("is", "==") and g[2] == (None,))
+                            for g in self._guards())
+                frame.refills[name] = frame.refills.get(name, True) and fills
         self.env[name] = (bid,)
         for rec in self.recorders:
             rec.setdefault(name, []).append(bid)
@@ -568,25 +588,15 @@ class _Walker:
                 self.frame.returns.append(self._new(("guard", guards, value) if guards else value))
         self.dead = True
 
-    def _guards(self) -> tuple[tuple[str, bool], ...]:
-        """(parameter, is None) that the enclosing `if p is None` / `if p` tests require of a return."""
+    def _guards(self) -> tuple[tuple[str, str, tuple[Any, ...]], ...]:
+        """What the enclosing `if` tests on parameters require of a return: (parameter, op, constants), op one
+        of truthy, falsy, is, is not, ==, !=, in, not in (`if mode in ('r', 'rb'): return Reader(f)`)."""
         params = {p[0] for p in self.frame.scope.params}
-        found = []
-        for kind, test, negated in self.conds:
-            if kind != "if" or not params:
-                continue
-            none = None
-            t = type(test)
-            if t is ast.Name:
-                name, none = test.id, False
-            elif t is ast.UnaryOp and type(test.op) is ast.Not and type(test.operand) is ast.Name:
-                name, none = test.operand.id, True
-            elif (t is ast.Compare and len(test.ops) == 1 and type(test.left) is ast.Name
-                  and type(test.comparators[0]) is ast.Constant and test.comparators[0].value is None
-                  and type(test.ops[0]) in (ast.Is, ast.IsNot)):
-                name, none = test.left.id, type(test.ops[0]) is ast.Is
-            if none is not None and name in params:
-                found.append((name, none != negated))
+        found: list[tuple[str, str, tuple[Any, ...]]] = []
+        if params:
+            for kind, test, negated in self.conds:
+                if kind == "if":
+                    found.extend(_guards_of(test, negated, params))
         return tuple(found)
 
     def s_raise(self, st: ast.Raise) -> None:
@@ -737,8 +747,13 @@ class _Walker:
         self.recorders.append(rec)
         self._stmts(st.body)
         self.recorders.pop()
+        rebound = set(rec)
         if st.orelse:
+            after: dict[str, list[int]] = {}
+            self.recorders.append(after)
             self._stmts(st.orelse)
+            self.recorders.pop()
+            rebound.update(after)  # `else: Future = _asyncio.Future`: what a handler's path keeps is conditional
         ends = [self._snapshot()]
         handler_env = dict(entry)
         for name, ids in rec.items():
@@ -748,8 +763,8 @@ class _Walker:
             self._restore((dict(handler_env), dead))
             caught = self._x(handler.type) if handler.type is not None else None
             self.conds.append(("except", _except_label(handler), False))
-            for name in rec:
-                # what the body would have rebound reaches the handler only on this handler's path
+            for name in rebound:
+                # what the body (or else) would have rebound reaches the handler only on this handler's path
                 old = entry.get(name)
                 if old:
                     mine = self.env[name]
@@ -1124,9 +1139,11 @@ class _Walker:
             if type(keyword.value) in _REFS:
                 keywords.append((keyword.arg, value))
                 refs = True
-        const = None
-        if len(args) >= 2 and type(args[1]) is ast.Constant and isinstance(args[1].value, str):  # type: ignore
-            const = args[1].value  # type: ignore[attr-defined]
+        consts = tuple((i, arg.value) for i, arg in enumerate(args)  # type: ignore[attr-defined]
+                       if type(arg) is ast.Constant and isinstance(arg.value, _CONSTANTS))  # type: ignore
+        consts += tuple((k.arg, k.value.value) for k in node.keywords  # type: ignore[attr-defined]
+                        if k.arg and type(k.value) is ast.Constant and isinstance(k.value.value, _CONSTANTS))
+        shape = (len(args), consts) if consts or len(args) > 1 or node.keywords else None
         self._record(node.lineno, callee, (tuple(positional), tuple(keywords)) if refs else None, self._text(func))
         if (type(func) is ast.Attribute and func.attr == "extend" and _is_name(func.value, "__all__")
                 and self.frame.kind is MODULE and self.exports is not None):
@@ -1141,7 +1158,7 @@ class _Walker:
                     value = arg0 if index == 0 else self._x_quiet(carried)
                     if value is not None:
                         self.facts.stores.append((callee[1], value, kind))
-        return ("c", callee, arg0, const)
+        return ("c", callee, arg0, shape)
 
     def _x_quiet(self, node: ast.expr) -> Expr:
         recording, self.recording = self.recording, False
@@ -1278,6 +1295,34 @@ def _render(node: ast.expr, depth: int) -> str | None:
             parts.append(text)
         return f" {'and' if type(node.op) is ast.And else 'or'} ".join(parts)  # type: ignore[attr-defined]
     return None
+
+
+def _guards_of(test: ast.expr, negated: bool, params: set[str]) -> list[tuple[str, str, tuple[Any, ...]]]:
+    t = type(test)
+    if t is ast.Name:
+        name = test.id  # type: ignore[attr-defined]
+        return [(name, "falsy" if negated else "truthy", ())] if name in params else []
+    if t is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
+        return _guards_of(test.operand, not negated, params)  # type: ignore[attr-defined]
+    if t is ast.BoolOp and (type(test.op) is ast.And) != negated:  # a and b; not (a or b)
+        return [g for value in test.values for g in _guards_of(value, negated, params)]  # type: ignore
+    if t is ast.Compare and len(test.ops) == 1 and type(test.left) is ast.Name:  # type: ignore[attr-defined]
+        name, op, right = test.left.id, _COMPARISONS.get(type(test.ops[0])), test.comparators[0]  # type: ignore
+        if name not in params or op is None:
+            return []
+        if op in ("in", "not in"):
+            items = right.elts if type(right) in (ast.Tuple, ast.List, ast.Set) else None  # type: ignore
+            if items is None or not all(type(e) is ast.Constant for e in items):
+                return []
+            values = tuple(e.value for e in items)  # type: ignore[attr-defined]
+        elif type(right) is ast.Constant:
+            values = (right.value,)  # type: ignore[attr-defined]
+        else:
+            return []
+        if not all(isinstance(v, _CONSTANTS) for v in values):
+            return []
+        return [(name, _NEGATED[op] if negated else op, values)]
+    return []
 
 
 def _bodies(st: ast.stmt) -> list[list[ast.stmt]]:
