@@ -74,13 +74,42 @@ _BUDGET = 40_000  # evaluation steps per call site before giving up (pathologica
 _COND_LIMIT = 300
 
 
+def _alternatives(text: str) -> list[str]:
+    """`text` split at its top-level ` or ` (outside brackets and quotes)."""
+    if " or " not in text:
+        return [text]
+    parts, depth, quote, start, i = [], 0, "", 0, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith(" or ", i):
+            parts.append(text[start:i])
+            start = i = i + 4
+            continue
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _COND_LIMIT else text[: _COND_LIMIT - 1] + "…"
+
+
 def and_(a: str, b: str) -> str:
+    """Both conditions (an alternative is parenthesised, so that `and` keeps its meaning)."""
     if not a or a == b:
         return b
     if not b:
         return a
-    text = f"{a} and {b}"
-    return text if len(text) <= _COND_LIMIT else text[: _COND_LIMIT - 1] + "…"
+    a, b = (f"({x})" if len(_alternatives(x)) > 1 else x for x in (a, b))
+    return _cut(f"{a} and {b}")
 
 
 def or_(a: str, b: str) -> str:
@@ -89,9 +118,7 @@ def or_(a: str, b: str) -> str:
         return ""
     if a == b:
         return a
-    parts = sorted(set(a.split(" or ")) | set(b.split(" or ")))
-    text = " or ".join(parts)
-    return text if len(text) <= _COND_LIMIT else text[: _COND_LIMIT - 1] + "…"
+    return _cut(" or ".join(sorted(set(_alternatives(a)) | set(_alternatives(b)))))
 
 
 def add(out: Found, obj: Obj, rank: int, cond: str) -> None:
