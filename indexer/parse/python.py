@@ -847,12 +847,13 @@ class _Walker:
         defaults += [self._x(d) for d in args.defaults]
         kw_defaults = [self._x(d) if d is not None else None for d in args.kw_defaults]
         params: list[tuple[str, str, Expr | None, Expr | None]] = []
+        annotation = self._annotation
         for arg, default in zip(positional, defaults, strict=True):
-            params.append((arg.arg, "pos", self._annotation(arg.annotation), default))
+            params.append((arg.arg, "pos", annotation(arg.annotation) if arg.annotation else None, default))
         if args.vararg is not None:
             params.append((args.vararg.arg, "*", None, None))
         for arg, default in zip(args.kwonlyargs, kw_defaults, strict=True):
-            params.append((arg.arg, "kw", self._annotation(arg.annotation), default))
+            params.append((arg.arg, "kw", annotation(arg.annotation) if arg.annotation else None, default))
         if args.kwarg is not None:
             params.append((args.kwarg.arg, "**", None, None))
         returns = self._annotation(st.returns)
@@ -1120,30 +1121,40 @@ class _Walker:
         positional: list[Expr | None] = []
         refs = False
         arg0: Expr | None = None
+        consts: list[tuple[Any, Any]] = []
+        x = self._x
         for i, arg in enumerate(args):
-            if type(arg) is ast.Starred:
-                positional.append(("star", self._x(arg.value)))
+            t = type(arg)
+            if t is ast.Constant:
+                value = _CONST.get(type(arg.value), UNKNOWN)  # type: ignore[attr-defined]
+                if isinstance(arg.value, _CONSTANTS):  # type: ignore[attr-defined]
+                    consts.append((i, arg.value))  # type: ignore[attr-defined]
+                positional.append(None)
+            elif t is ast.Starred:
+                positional.append(("star", x(arg.value)))  # type: ignore[attr-defined]
                 refs = True
                 continue
-            value = self._x(arg)
+            else:
+                value = x(arg)
+                if t in _REFS:
+                    positional.append(value)
+                    refs = True
+                else:
+                    positional.append(None)
             if i == 0:
                 arg0 = value
-            if type(arg) in _REFS:
-                positional.append(value)
-                refs = True
-            else:
-                positional.append(None)
         keywords = []
         for keyword in node.keywords:
-            value = self._x(keyword.value)
-            if type(keyword.value) in _REFS:
+            kv = keyword.value
+            if type(kv) is ast.Constant:
+                if keyword.arg and isinstance(kv.value, _CONSTANTS):
+                    consts.append((keyword.arg, kv.value))
+                continue
+            value = x(kv)
+            if type(kv) in _REFS:
                 keywords.append((keyword.arg, value))
                 refs = True
-        consts = tuple((i, arg.value) for i, arg in enumerate(args)  # type: ignore[attr-defined]
-                       if type(arg) is ast.Constant and isinstance(arg.value, _CONSTANTS))  # type: ignore
-        consts += tuple((k.arg, k.value.value) for k in node.keywords  # type: ignore[attr-defined]
-                        if k.arg and type(k.value) is ast.Constant and isinstance(k.value.value, _CONSTANTS))
-        shape = (len(args), consts) if consts or len(args) > 1 or node.keywords else None
+        shape = (len(args), tuple(consts)) if consts or len(args) > 1 or node.keywords else None
         self._record(node.lineno, callee, (tuple(positional), tuple(keywords)) if refs else None, self._text(func))
         if (type(func) is ast.Attribute and func.attr == "extend" and _is_name(func.value, "__all__")
                 and self.frame.kind is MODULE and self.exports is not None):
