@@ -120,11 +120,16 @@ def resolve_sites(evaluator: Evaluator, facts: list[FileFacts]) -> tuple[list[tu
     evaluator.flows = flows  # type: ignore[assignment]
     evaluator.prepare()
     evaluator.register_stores()
+    cache: dict[tuple[int, Expr, str], SiteOutcome] = {}  # a callee written again in a file: the same outcome
     for _ in range(_ROUNDS):
         changed: set[tuple[str, str]] = set()
         for i in pending:
             ctx, call = sites[i]
-            outcomes[i] = outcome = _outcome(evaluator, ctx, call)
+            key = (ctx, call.callee, call.kind)
+            outcome = cache.get(key)  # type: ignore[assignment]
+            if outcome is None:
+                outcome = cache[key] = _outcome(evaluator, ctx, call)
+            outcomes[i] = outcome
             for param in outcome.reads or ():
                 readers[param].append(i)
             if call.args is None and not carried[i]:
@@ -142,6 +147,8 @@ def resolve_sites(evaluator: Evaluator, facts: list[FileFacts]) -> tuple[list[tu
             break
         evaluator.reset(changed)
         pending = sorted({i for param in changed for i in readers.pop(param, ())})
+        for i in pending:
+            cache.pop((sites[i][0], sites[i][1].callee, sites[i][1].kind), None)
     return sites, outcomes
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import builtins
 from collections import defaultdict
+from functools import lru_cache
 from typing import Any
 
 from .models import CLASS, PROVENANCE_ORDER, Expr, FileFacts, ScopeFacts, Symbol
@@ -74,28 +75,27 @@ _BUDGET = 40_000  # evaluation steps per call site before giving up (pathologica
 _COND_LIMIT = 300
 
 
-def _alternatives(text: str) -> list[str]:
-    """`text` split at its top-level ` or ` (outside brackets and quotes)."""
+@lru_cache(maxsize=1 << 16)
+def _alternatives(text: str) -> tuple[str, ...]:
+    """`text` split at its top-level ` or ` (not inside brackets or quotes). Pure and memoised: conditions
+    are few and repeated."""
     if " or " not in text:
-        return [text]
-    parts, depth, quote, start, i = [], 0, "", 0, 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif depth == 0 and text.startswith(" or ", i):
-            parts.append(text[start:i])
-            start = i = i + 4
-            continue
-        i += 1
-    parts.append(text[start:])
-    return parts
+        return (text,)
+    parts: list[str] = []
+    current = ""
+    for piece in text.split(" or "):
+        current = f"{current} or {piece}" if current else piece
+        if _balanced(current):
+            parts.append(current)
+            current = ""
+    if current:
+        parts.append(current)  # unbalanced (a cut condition): as it is
+    return tuple(parts)
+
+
+def _balanced(text: str) -> bool:
+    return (text.count("(") == text.count(")") and text.count("[") == text.count("]")
+            and text.count("'") % 2 == 0 and text.count('"') % 2 == 0)
 
 
 def _cut(text: str) -> str:
@@ -176,13 +176,19 @@ class Evaluator:
     def evaluate(self, ctx: int, expr: Expr) -> Found:
         """The objects `expr`, written in file `ctx`, can be; budgeted and guarded (never raises). Memoised:
         the same callee is written many times in a file (`self.m`, `os.path.join`)."""
+        key = ("top", ctx, expr)
+        memo = self.memo.get(key)
+        if memo is not None:
+            if memo[1]:
+                self.read(memo[1])
+            return memo[0]
         self.steps = 0
         self.active.clear()
-        return self.cached(("top", ctx, expr), self._evaluate, ctx, expr)
+        return self.cached(key, self._evaluate, ctx, expr)
 
     def _evaluate(self, ctx: int, expr: Expr) -> Found:
         try:
-            return self.eval(ctx, expr, None, None)
+            return _TAGS[expr[0]](self, ctx, expr, None, None)
         except (_Stop, RecursionError):
             return {("unk", "dynamic"): (SCOPE, "")}
 
@@ -239,7 +245,7 @@ class Evaluator:
         saved = self.steps, self.active
         self.steps, self.active = 0, set()
         try:
-            return self.eval(ctx, expr, None, None)
+            return _TAGS[expr[0]](self, ctx, expr, None, None)
         except (_Stop, RecursionError):
             return {("unk", "dynamic"): (SCOPE, "")}
         finally:
@@ -331,7 +337,7 @@ class Evaluator:
         if tag == "seq" or tag == "dict":
             found: Found = {("seq", ctx, bid): (SCOPE, "")}
         else:
-            found = self.eval(ctx, value, selfsub, argsub)
+            found = _TAGS[tag](self, ctx, value, selfsub, argsub)
             if tag not in _DIRECT:
                 found = {obj: (max(rank, ALIAS) if obj[0] in _CALLABLE or obj[0] == "inst" else rank, c)
                          for obj, (rank, c) in found.items()}
@@ -408,11 +414,11 @@ class Evaluator:
         if target is None:
             out: Found = {("ext", f"{module}.{name}"): (IMPORT, "")}
             lacks = f"not hasattr({module}, {name!r})"
-            for obj, (rank, cond) in self.eval(ctx, before, selfsub, argsub).items():
+            for obj, (rank, cond) in _TAGS[before[0]](self, ctx, before, selfsub, argsub).items():
                 add(out, obj, rank, and_(cond, lacks))
             return out
         found = self.star(ctx, name, set(), only=(module,))
-        return found if found is not None else self.eval(ctx, before, selfsub, argsub)
+        return found if found is not None else _TAGS[before[0]](self, ctx, before, selfsub, argsub)
 
     def t_imp(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         _, module, name = expr
@@ -475,7 +481,7 @@ class Evaluator:
     def t_union(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         out: Found = {}
         for part in expr[1:]:
-            for obj, (rank, cond) in self.eval(ctx, part, selfsub, argsub).items():
+            for obj, (rank, cond) in _TAGS[part[0]](self, ctx, part, selfsub, argsub).items():
                 add(out, obj, rank, cond)
         return out
 
@@ -487,7 +493,8 @@ class Evaluator:
         if argsub is not None:
             for name, op, values, *filled in guards:
                 if name == argsub[1]:  # the first argument's objects: only whether it is None is known
-                    kinds = {o[0] if o != _NONE else "None" for o in self.eval(argsub[2], argsub[3], None, None)}
+                    given = _TAGS[argsub[3][0]](self, argsub[2], argsub[3], None, None)
+                    kinds = {o[0] if o != _NONE else "None" for o in given}
                     if kinds and kinds <= _TRUTHY and op in ("is", "falsy") and values in ((None,), ()):
                         return {}
                     if kinds == {"None"} and op in ("is not", "truthy") and values in ((None,), ()):
@@ -497,7 +504,7 @@ class Evaluator:
                         continue  # None (or falsy) is replaced by a default before the test
                     if pname == name and _test(op, constant, values) is False:
                         return {}
-        return self.eval(ctx, value, selfsub, argsub)
+        return _TAGS[value[0]](self, ctx, value, selfsub, argsub)
 
     def guarded_params(self, function: str) -> frozenset[str]:
         """The parameters that `if` tests around the function's returns look at."""
@@ -523,7 +530,7 @@ class Evaluator:
         _, function, name = expr
         if argsub is not None and argsub[0] == function:
             if argsub[1] == name:
-                return self.eval(argsub[2], argsub[3], None, None)
+                return _TAGS[argsub[3][0]](self, argsub[2], argsub[3], None, None)
             for pname, constant in argsub[4]:
                 if pname == name:
                     return {("bv", type(constant).__name__): (SCOPE, "")}
@@ -538,25 +545,25 @@ class Evaluator:
             if kind in ("*", "**"):
                 return {("args", function, name): (ARGUMENT, "")}
             if annotation is not None:
-                declared = self.eval(fctx, annotation, None, None)
+                declared = _TAGS[annotation[0]](self, fctx, annotation, None, None)
                 if any(obj[0] in ("inst", "cls") for obj in declared):
                     return declared
                 out.update((obj, v) for obj, v in declared.items() if obj[0] != "unk")
             if default is not None:
-                for obj, (rank, cond) in self.eval(fctx, default, None, None).items():
+                for obj, (rank, cond) in _TAGS[default[0]](self, fctx, default, None, None).items():
                     if obj[0] != "unk" and obj != _NONE:  # `x=None`: a placeholder, not what x.m() runs on
                         add(out, obj, max(rank, ARGUMENT), cond)
             break
         self.read(((function, name),))
         for actx, aexpr in self.flows.get((function, name), {}).values():
-            for obj, (rank, cond) in self.eval(actx, aexpr, None, None).items():
+            for obj, (rank, cond) in _TAGS[aexpr[0]](self, actx, aexpr, None, None).items():
                 if obj[0] in _FLOWING:
                     add(out, obj, max(rank, ARGUMENT), cond)
         return out or {("unk", "param"): (SCOPE, "")}
 
     def t_inst(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         out: Found = {}
-        for obj, (rank, cond) in self.eval(ctx, expr[1], selfsub, argsub).items():
+        for obj, (rank, cond) in _TAGS[expr[1][0]](self, ctx, expr[1], selfsub, argsub).items():
             kind = obj[0]
             if kind == "cls":
                 add(out, ("inst", obj[1]), max(rank, INFERRED), cond)
@@ -570,7 +577,7 @@ class Evaluator:
 
     def t_type(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         out: Found = {}
-        for obj, (rank, cond) in self.eval(ctx, expr[1], selfsub, argsub).items():
+        for obj, (rank, cond) in _TAGS[expr[1][0]](self, ctx, expr[1], selfsub, argsub).items():
             if obj[0] == "inst":
                 add(out, ("cls", obj[1]), rank, cond)
             elif obj[0] == "bv":
@@ -581,13 +588,19 @@ class Evaluator:
 
     def t_a(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any, base: Found | None = None) -> Found:
         name = expr[2]
-        objs = self.eval(ctx, expr[1], selfsub, argsub) if base is None else base
+        if base is None:
+            inner = expr[1]
+            objs = _TAGS[inner[0]](self, ctx, inner, selfsub, argsub)
+        else:
+            objs = base
         if len(objs) == 1:  # the common case: one receiver
             for obj, (rank, cond) in objs.items():
                 found = self.attr(obj, name)
                 if not rank and not cond:
                     return found
-                return {f: (max(rank, r), and_(cond, c)) for f, (r, c) in found.items()}
+                if not cond:
+                    return {f: (r if r > rank else rank, c) for f, (r, c) in found.items()}
+                return {f: (r if r > rank else rank, and_(cond, c)) for f, (r, c) in found.items()}
         out: Found = {}
         for obj, (rank, cond) in objs.items():
             for found, (r, c) in self.attr(obj, name).items():
@@ -597,7 +610,7 @@ class Evaluator:
     def t_c(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         out: Found = {}
         _, callee, arg0, shape = expr
-        for obj, (rank, cond) in self.eval(ctx, callee, selfsub, argsub).items():
+        for obj, (rank, cond) in _TAGS[callee[0]](self, ctx, callee, selfsub, argsub).items():
             for found, (r, c) in self.call(obj, ctx, arg0, shape, selfsub, argsub).items():
                 add(out, found, max(rank, r), and_(cond, c))
         return out
@@ -605,7 +618,7 @@ class Evaluator:
     def t_deco(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         out: Found = {}
         _, decorator, target = expr
-        for obj, (_, cond) in self.eval(ctx, decorator, selfsub, argsub).items():
+        for obj, (_, cond) in _TAGS[decorator[0]](self, ctx, decorator, selfsub, argsub).items():
             # the result's own rank: the decorated function's through a decorator known to give it back, else
             # "decorator" (the highest) for what a decorator made of it
             for found, (r, c) in self.decorate(obj, ctx, target).items():
@@ -614,7 +627,7 @@ class Evaluator:
 
     def t_enter(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         out: Found = {}
-        for obj, (rank, cond) in self.eval(ctx, expr[1], selfsub, argsub).items():
+        for obj, (rank, cond) in _TAGS[expr[1][0]](self, ctx, expr[1], selfsub, argsub).items():
             if obj[0] == "inst":
                 for method, (r, c) in self.attr(obj, "__enter__").items():
                     for found, (r2, c2) in self.call(method, ctx, None, None, None, None).items():
@@ -629,14 +642,14 @@ class Evaluator:
 
     def t_i(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         out: Found = {}
-        for obj, (rank, cond) in self.eval(ctx, expr[1], selfsub, argsub).items():
+        for obj, (rank, cond) in _TAGS[expr[1][0]](self, ctx, expr[1], selfsub, argsub).items():
             for found, (r, c) in self.elements(obj, expr[2]).items():
                 add(out, found, max(rank, r), and_(cond, c))
         return out
 
     def t_it(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         out: Found = {}
-        for obj, (rank, cond) in self.eval(ctx, expr[1], selfsub, argsub).items():
+        for obj, (rank, cond) in _TAGS[expr[1][0]](self, ctx, expr[1], selfsub, argsub).items():
             for found, (r, c) in self.elements(obj, None, iterate=True).items():
                 add(out, found, max(rank, r), and_(cond, c))
         return out
@@ -644,7 +657,7 @@ class Evaluator:
     def t_x(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         out: Found = {}
         index = expr[2]
-        for obj, (rank, cond) in self.eval(ctx, expr[1], selfsub, argsub).items():
+        for obj, (rank, cond) in _TAGS[expr[1][0]](self, ctx, expr[1], selfsub, argsub).items():
             items = self.literal(obj)
             if obj[0] == "pair":
                 found = self.elements(obj[1], None) if index == 1 else {("unk", "dynamic"): (SCOPE, "")}
@@ -687,17 +700,17 @@ class Evaluator:
                 items = list(expr[2]) if key is None or not isinstance(key, int) or adds else (
                     [expr[2][key]] if -len(expr[2]) <= key < len(expr[2]) else [])
             for item in items:
-                for found, (r, c) in self.eval(lctx, item, None, None).items():
+                for found, (r, c) in _TAGS[item[0]](self, lctx, item, None, None).items():
                     add(out, found, max(r, CONTAINER) if found[0] != "unk" else r, c)
             for actx, value, how in adds:
-                for found, (r, c) in self.eval(actx, value, None, None).items():
+                for found, (r, c) in _TAGS[value[0]](self, actx, value, None, None).items():
                     inner = self.elements(found, None) if how == "items" else {found: (r, c)}
                     for element, (r2, c2) in inner.items():
                         add(out, element, max(r, r2, CONTAINER) if element[0] != "unk" else r2, and_(c, c2))
             return out or {("unk", "dynamic"): (SCOPE, "")}
         if kind == "args":
             for actx, aexpr in self.flows.get((obj[1], obj[2]), {}).values():
-                for found, (r, c) in self.eval(actx, aexpr, None, None).items():
+                for found, (r, c) in _TAGS[aexpr[0]](self, actx, aexpr, None, None).items():
                     if found[0] in _CALLABLE:
                         add(out, found, max(r, ARGUMENT), c)
             self.read(((obj[1], obj[2]),))
@@ -747,7 +760,13 @@ class Evaluator:
 
     def instance_attr(self, cls: str, name: str) -> Found:
         """`name` on an instance of `cls`: attributes stored through self, then the class's (bound)."""
-        return self.cached(("attr", cls, name), self._instance_attr, cls, name)
+        key = ("attr", cls, name)
+        memo = self.memo.get(key)
+        if memo is not None:
+            if memo[1]:
+                self.read(memo[1])
+            return memo[0]
+        return self.cached(key, self._instance_attr, cls, name)
 
     def _instance_attr(self, cls: str, name: str) -> Found:
         out: Found = {}
@@ -763,7 +782,7 @@ class Evaluator:
                 for obj, (rank, cond) in self._union(where[0], ids, None, None).items():  # type: ignore[index]
                     add(out, obj, max(rank, INFERRED) if obj[0] != "unk" else rank, cond)
             for actx, value in self.attr_stores.get((entry[1], name), ()):
-                for obj, (rank, cond) in self.eval(actx, value, None, None).items():
+                for obj, (rank, cond) in _TAGS[value[0]](self, actx, value, None, None).items():
                     if obj[0] != "unk":
                         add(out, obj, max(rank, INFERRED), cond)
         if not shadowed:
@@ -987,7 +1006,7 @@ class Evaluator:
             return {("inst", obj[1]): (INFERRED, "")}
         if kind in ("bi", "ext") and obj[1].endswith(".__new__") and arg0 is not None:
             made: Found = {}  # object.__new__(cls), super().__new__(cls): an instance of cls
-            for target, (rank, cond) in self.eval(ctx, arg0, selfsub, argsub).items():
+            for target, (rank, cond) in _TAGS[arg0[0]](self, ctx, arg0, selfsub, argsub).items():
                 add(made, ("inst", target[1]) if target[0] == "cls" else ("unk", "dynamic"),
                     max(rank, INFERRED) if target[0] == "cls" else SCOPE, cond)
             return made
@@ -999,7 +1018,7 @@ class Evaluator:
             const = next((v for k, v in shape[1] if k == 1 and isinstance(v, str)), None) if shape else None
             if name == "getattr" and arg0 is not None and const is not None:
                 out: Found = {}
-                for target, (rank, cond) in self.eval(ctx, arg0, selfsub, argsub).items():
+                for target, (rank, cond) in _TAGS[arg0[0]](self, ctx, arg0, selfsub, argsub).items():
                     for found, (r, c) in self.attr(target, const).items():
                         add(out, found, max(rank, r), and_(cond, c))
                 return out
@@ -1026,7 +1045,7 @@ class Evaluator:
                         add(out, found, max(rank, r), and_(cond, c))
             return out or {("unk", "dynamic"): (SCOPE, "")}
         if kind == "lam":
-            found = self.eval(obj[1], obj[2], None, None)
+            found = _TAGS[obj[2][0]](self, obj[1], obj[2], None, None)
             return {o: (max(r, RETURN) if o[0] != "unk" else r, c) for o, (r, c) in found.items()}
         if kind == "getter":
             inner = obj[1]
@@ -1042,7 +1061,7 @@ class Evaluator:
         """A call of a decorator that gives back what it decorates: applied to a function (`cache(f)`), that
         function; a factory (`wraps(f)`, `lru_cache(maxsize=8)`), a decorator that will."""
         if arg0 is not None and name not in FACTORIES:
-            found = {o: v for o, v in self.eval(ctx, arg0, selfsub, argsub).items() if o[0] in _CALLABLE}
+            found = {o: v for o, v in _TAGS[arg0[0]](self, ctx, arg0, selfsub, argsub).items() if o[0] in _CALLABLE}
             if found:
                 return found
         return {("deco", origin): (SCOPE, "")}
@@ -1051,13 +1070,13 @@ class Evaluator:
         if arg0 is None:
             return {("unk", "dynamic"): (SCOPE, "")}
         return {o: (max(r, rank) if o[0] != "unk" else r, c) for o, (r, c) in
-                self.eval(ctx, arg0, selfsub, argsub).items()}
+                _TAGS[arg0[0]](self, ctx, arg0, selfsub, argsub).items()}
 
     def _wrap(self, ctx: int, arg0: Expr | None, selfsub: str | None, argsub: Any, how: str) -> Found:
         out: Found = {}
         if arg0 is None:
             return {("unk", "dynamic"): (SCOPE, "")}
-        for obj, (rank, cond) in self.eval(ctx, arg0, selfsub, argsub).items():
+        for obj, (rank, cond) in _TAGS[arg0[0]](self, ctx, arg0, selfsub, argsub).items():
             if obj[0] in ("def", "sm", "cm"):
                 add(out, (how, obj[1]), rank, cond)
             elif obj[0] == "prop" and how == "prop":
@@ -1140,7 +1159,7 @@ class Evaluator:
         kind = obj[0]
         name = self.qualified(obj)
         if kind == "deco" or name in TRANSPARENT:
-            return self.eval(ctx, target, None, None)
+            return _TAGS[target[0]](self, ctx, target, None, None)
         if name in STATICS or name in CLASSMETHODS or name in PROPERTIES:
             return self._wrap(ctx, target, None, None, "sm" if name in STATICS else
                               "cm" if name in CLASSMETHODS else "prop")
@@ -1152,7 +1171,7 @@ class Evaluator:
             return {("inst", obj[1]): (DECORATOR, "")}
         # A decorator that cannot be followed: assumed to give back (a wrapper of) what it decorates.
         return {o: (max(r, DECORATOR) if o[0] != "unk" else r, c) for o, (r, c) in
-                self.eval(ctx, target, None, None).items()}
+                _TAGS[target[0]](self, ctx, target, None, None).items()}
 
 
 def _test(op: str, value: Any, values: tuple[Any, ...]) -> bool | None:
