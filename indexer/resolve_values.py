@@ -493,7 +493,7 @@ class Evaluator:
         if argsub is not None:
             for name, op, values, *filled in guards:
                 if name == argsub[1]:  # the first argument's objects: only whether it is None is known
-                    given = _TAGS[argsub[3][0]](self, argsub[2], argsub[3], None, None)
+                    given = _TAGS[argsub[3][0]](self, argsub[2], argsub[3], argsub[5], argsub[6])
                     kinds = {o[0] if o != _NONE else "None" for o in given}
                     if kinds and kinds <= _TRUTHY and op in ("is", "falsy") and values in ((None,), ()):
                         return {}
@@ -529,11 +529,14 @@ class Evaluator:
     def t_p(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
         _, function, name = expr
         if argsub is not None and argsub[0] == function:
+            # What the function returns to one caller: its arguments, as far as the call shows them. What
+            # every other call passes is not this caller's (copy.copy(objects) is not whatever anyone copies).
             if argsub[1] == name:
-                return _TAGS[argsub[3][0]](self, argsub[2], argsub[3], None, None)
+                return _TAGS[argsub[3][0]](self, argsub[2], argsub[3], argsub[5], argsub[6])
             for pname, constant in argsub[4]:
                 if pname == name:
                     return {("bv", type(constant).__name__): (SCOPE, "")}
+            return {("unk", "param"): (SCOPE, "")}
         where = self.scopes.get(function)
         out: Found = {}
         if where is None:
@@ -596,6 +599,8 @@ class Evaluator:
         if len(objs) == 1:  # the common case: one receiver
             for obj, (rank, cond) in objs.items():
                 found = self.attr(obj, name)
+                if obj[0] == "inst" and rank < ARGUMENT and rank not in (SELF, CLS, SUPER):
+                    found = _own(found)
                 if not rank and not cond:
                     return found
                 if not cond:
@@ -603,8 +608,11 @@ class Evaluator:
                 return {f: (r if r > rank else rank, and_(cond, c)) for f, (r, c) in found.items()}
         out: Found = {}
         for obj, (rank, cond) in objs.items():
-            for found, (r, c) in self.attr(obj, name).items():
-                add(out, found, max(rank, r), and_(cond, c))
+            found = self.attr(obj, name)
+            if obj[0] == "inst" and rank < ARGUMENT and rank not in (SELF, CLS, SUPER):
+                found = _own(found)
+            for value, (r, c) in found.items():
+                add(out, value, max(rank, r), and_(cond, c))
         return out
 
     def t_c(self, ctx: int, expr: Expr, selfsub: str | None, argsub: Any) -> Found:
@@ -991,7 +999,7 @@ class Evaluator:
             if name in TRANSPARENT:
                 return self._transparent(ctx, arg0, selfsub, argsub, name, "")
             receiver = obj[2] if kind in ("bound",) else None
-            return self.returns(obj[1], receiver, (ctx, arg0, shape), skip=kind in ("bound", "cm"))
+            return self.returns(obj[1], receiver, (ctx, arg0, shape, selfsub, argsub), skip=kind in ("bound", "cm"))
         if kind == "cls":
             name = self.qualified(obj)
             if name in PARTIALS:
@@ -1094,9 +1102,9 @@ class Evaluator:
         if where is None:
             return {("unk", "dynamic"): (SCOPE, "")}
         ctx, scope = where
-        argsub = None
+        argsub: tuple[Any, ...] = (function, None, None, None, (), None, None)  # returns for one call
         if site is not None:  # (ctx, arg0, shape): substitute what the returns depend on
-            sctx, arg0, shape = site
+            sctx, arg0, shape, outer_self, outer_sub = site
             positional = [p[0] for p in scope.params if p[1] == "pos"]
             index = 1 if skip or (scope.method in ("method", "class") and receiver is not None) else 0
             first = positional[index] if len(positional) > index else None
@@ -1109,8 +1117,10 @@ class Evaluator:
                          for k, v in shape[1])
                 consts = tuple(sorted(((n, v) for n, v in named if isinstance(n, str) and n in guarded),
                                       key=lambda pair: pair[0]))
-            if first is not None or consts:
-                argsub = (function, first, sctx, arg0 if first is not None else None, consts)
+            if first is not None:  # the argument as the caller sees it (its own substitutions)
+                argsub = (function, first, sctx, arg0, consts, outer_self, outer_sub)
+            elif consts:
+                argsub = (function, None, None, None, consts, None, None)
         return self.cached(("returns", function, receiver, argsub), self._returns, ctx, scope, function, receiver,
                            argsub)
 
@@ -1172,6 +1182,15 @@ class Evaluator:
         # A decorator that cannot be followed: assumed to give back (a wrapper of) what it decorates.
         return {o: (max(r, DECORATOR) if o[0] != "unk" else r, c) for o, (r, c) in
                 _TAGS[target[0]](self, ctx, target, None, None).items()}
+
+
+def _own(found: Found) -> Found:
+    """An attribute read on one object (not `self`): without the values its class's methods got through
+    parameters from every caller (`Box(Foo()).v` is not whatever any Box was given)."""
+    if not any(rank == ARGUMENT for rank, _ in found.values()):
+        return found
+    kept = {obj: value for obj, value in found.items() if value[0] != ARGUMENT}
+    return kept or {("unk", "dynamic"): (SCOPE, "")}
 
 
 def _test(op: str, value: Any, values: tuple[Any, ...]) -> bool | None:

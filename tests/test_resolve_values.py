@@ -172,3 +172,52 @@ def test_facts_stay_plain_and_picklable() -> None:
     facts = extract_python("t", "deco.py", DECORATED.encode(), "deco")
     assert pickle.loads(pickle.dumps(facts)) == facts
     assert all(isinstance(value, tuple) and isinstance(cond, str) for value, cond in facts.values)
+
+
+def test_what_other_callers_pass_does_not_come_back_to_this_one() -> None:
+    """Arguments reach a function's parameters from every call (its own calls see them all), but a return value
+    or an attribute read on one object is that caller's: copy.copy(objects) is not whatever anyone copies."""
+    result, calls = resolved({"leak.py": '''
+class Element:
+    def append(self, x):
+        pass
+
+def copy(x):
+    return x
+
+def reconstruct(x, factory):
+    return factory()
+
+class Box:
+    def __init__(self, v):
+        self.v = v
+
+    def show(self):
+        self.v.append(1)
+
+def elsewhere():
+    copy(Element())
+    reconstruct(None, Element)
+    Box(Element())
+
+def link(objects):
+    objects = copy(objects or [])
+    objects.append(1)
+
+def rebuild():
+    reconstruct(None, list).append(1)
+
+def boxed():
+    Box([]).v.append(1)
+'''})
+    assert calls == {
+        ("leak.elsewhere", "leak.copy"): ("scope", ""),
+        ("leak.elsewhere", "leak.reconstruct"): ("scope", ""),
+        ("leak.elsewhere", "leak.Box.__init__"): ("constructor", ""),
+        ("leak.link", "leak.copy"): ("scope", ""),
+        ("leak.rebuild", "leak.reconstruct"): ("scope", ""),
+        ("leak.boxed", "leak.Box.__init__"): ("constructor", ""),
+        ("leak.Box.show", "leak.Element.append"): ("argument", ""),  # self.v: some Box holds an Element
+    }
+    # link's, rebuild's and boxed's append() are list.append: builtin, not Element.append
+    assert result.call_sites["builtin"] >= 3
