@@ -145,14 +145,79 @@ class RawImport:
     line: int
 
 
+# A value as extraction writes it: nested tuples, a tag first, evaluated by the resolver over the whole
+# repository (indexer/resolve_values.py). The tags:
+#   ("l", ids)                 the bindings (indexes into FileFacts.values) that reach this point
+#   ("phi", ids)               a loop's (or a closure's) later bindings of a name, filled when they are known
+#   ("g", name)                a global read from a function: the module's namespace when the module has run
+#   ("b", name)                a name not bound in the module at this point: star imports, then builtins
+#   ("imp", module, name)      `from module import name`; name None: `import module` (the module object)
+#   ("star", module, name, v)  a public name bound (to v) before `from module import *`, which may rebind it
+#   ("d", symbol_id)           the object a def or class statement made
+#   ("a", value, attr)         attribute
+#   ("c", callee, arg0, shape) the result of a call (arg0: its first positional argument's value or None;
+#                              shape: None for at most one positional argument and no keyword, else
+#                              (number of positional arguments, ((position or keyword, constant), ...)))
+#   ("deco", decorator, value) a decorator applied to a def or class
+#   ("i", value, key)          an item of a container (key: a str/int constant or None)
+#   ("it", value)              an element of an iteration over value
+#   ("x", value, n)            the n-th element when value is unpacked
+#   ("seq", kind, items)       a list/tuple/set literal (kind "list", "tuple", "set", "gen")
+#   ("dict", ((key, value), ...))
+#   ("lam", value)             a lambda whose body evaluates to value
+#   ("p", function_id, name)   a parameter ("*args", "**kwargs" for the variadic ones)
+#   ("self", class_id), ("cls", class_id)   the first parameter of a method / classmethod
+#   ("super", class_id)        super() in a method of class_id
+#   ("inst", value)            an instance of the class value evaluates to (annotations, isinstance, except)
+#   ("type", value)            the class of value (type(x), x.__class__)
+#   ("enter", value)           `with value as x`: what value.__enter__() returns
+#   ("|", value, ...)          one of several values
+#   ("bv", type)               a builtin value (literal) of that type: "str", "int", "list", ...
+#   ("u", reason)              unknown ("value", "param", "unbound", ...)
+#   ("guard", guards, value)   a returned value and what the `if` tests on parameters around the `return`
+#                              require: ((parameter, op, constants[, True]), ...) (truthy, falsy, is, ==,
+#                              in, ...; True: the parameter may be given a default first, when None)
+Expr = tuple[Any, ...]
+
+
 @compact_pickle
 @dataclass(frozen=True, slots=True)
 class RawCall:
-    caller_id: str
+    """One call site: a Call expression, or a decorator applied to a def or class."""
+
+    caller_id: str  # the Module, Class, Function or Method whose code makes the call
     caller_qname: str
-    class_qname: str | None  # the class whose method makes the call (for self./cls.)
-    target: str  # dotted callee expression: "f", "mod.f", "self.m", "Cls.m"
+    class_qname: str | None  # the class whose method (or body) makes the call
+    target: str  # the callee as written: "f", "mod.f", "self.m", "super().m"
     line: int
+    callee: Expr = ("u", "dynamic")  # the callee's value
+    args: tuple[Any, ...] | None = None  # ((positional values or None, ...), ((keyword, value), ...)) when a
+    #                                      value might be a function (names, attributes, lambdas); else None
+    kind: str = "call"  # "call" | "decorator"
+
+
+@compact_pickle
+@dataclass(slots=True)
+class ScopeFacts:
+    """What resolution needs to know about one module, class or function beyond its Symbol."""
+
+    id: str  # the Module's or the symbol's node id
+    kind: str  # MODULE | CLASS | FUNCTION | METHOD
+    names: dict[str, tuple[int, ...]] = field(default_factory=dict)  # module: globals when it has run (and
+    #                                 `global` stores from functions); class: the class namespace after its body
+    stars: tuple[tuple[str, str], ...] = ()  # module: (star-imported module, condition)
+    exports: tuple[str, ...] | None = None  # module: a literal __all__
+    bases: tuple[Expr, ...] = ()  # class: base expressions, evaluated where the class statement runs
+    metaclass: Expr | None = None  # class: its metaclass= keyword
+    attrs: dict[str, tuple[tuple[int, ...], bool]] = field(default_factory=dict)  # class: attributes stored
+    #                                 through `self.` in its methods: (bindings, stored by __init__)
+    params: tuple[tuple[str, str, Expr | None, Expr | None], ...] = ()  # function: (name, kind, annotation,
+    #                                 default); kind "pos", "kw", "*", "**"
+    returns: tuple[int, ...] = ()  # function: bindings of the returned values
+    yields: tuple[int, ...] = ()  # function: bindings of the yielded values (a generator)
+    returns_annotation: Expr | None = None
+    method: str = ""  # "method" | "static" | "class" for a function defined in a class body
+    class_id: str = ""  # the class a method belongs to
 
 
 @compact_pickle
@@ -182,6 +247,37 @@ class FileFacts:
     imports: list[RawImport] = field(default_factory=list)
     calls: list[RawCall] = field(default_factory=list)
     bases: list[RawBase] = field(default_factory=list)
+    scopes: list[ScopeFacts] = field(default_factory=list)  # the module's first
+    values: list[tuple[Expr, str]] = field(default_factory=list)  # bindings: (value, condition)
+    stores: list[tuple[Any, Expr, str]] = field(default_factory=list)  # (container, value, "item"|"items"):
+    #                                   d[k] = v, l.append(v), l.extend(vs), ...; ((receiver, attr), value,
+    #                                   "attr"): obj.attr = v on another receiver than a method's self
+
+
+class Provenance(str, Enum):
+    """How a CALLS edge was resolved, from the most direct to the most inferred; an edge found at several
+    call sites keeps the most direct. Documented in README.md (Graph schema)."""
+
+    SCOPE = "scope"  # a name bound by def/class in the caller's own, an enclosing or the module scope
+    IMPORT = "import"  # through an import (and re-exports, module attributes)
+    SELF = "self"  # self.m(): along the class's MRO
+    CLS = "cls"  # cls.m() in a classmethod
+    SUPER = "super"  # super().m()
+    CONSTRUCTOR = "constructor"  # a class call reaching __init__ / __new__
+    ALIAS = "alias"  # a value followed through an assignment: f = mod.func; a = self; C.alias = C.method
+    INFERRED_RECEIVER = "inferred-receiver"  # x.m() on a receiver of known class: x = Foo(), x: Foo,
+    #                                          self.attr = Foo(), -> Foo, with Foo() as x, isinstance
+    RETURN = "return"  # a value returned by a function: make()()
+    ARGUMENT = "argument"  # a function passed as an argument (or a parameter default)
+    CONTAINER = "container"  # a function stored in a list/tuple/dict/set and called from it
+    DECORATOR = "decorator"  # a decorator applied, or a function called through a decorator
+
+
+PROVENANCE_ORDER: tuple[str, ...] = tuple(p.value for p in Provenance)
+
+# Why a call site got no edge (Resolution.call_sites keys; README.md).
+BUILTIN, EXTERNAL, UNKNOWN_RECEIVER, DYNAMIC = "builtin", "external", "unknown_receiver", "dynamic"
+UNRESOLVED_REASONS = (BUILTIN, EXTERNAL, UNKNOWN_RECEIVER, DYNAMIC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +294,8 @@ class Edge:
     type: Rel  # IMPORTS | CALLS | INHERITS | CONTAINS
     source: str  # node id
     target: str  # node id
+    provenance: str = ""  # CALLS: a Provenance value
+    condition: str = ""  # CALLS: the branch under which the callee is bound ("" when unconditional)
 
 
 @dataclass(slots=True)
@@ -206,8 +304,11 @@ class Resolution:
 
     edges: list[Edge] = field(default_factory=list)
     external_modules: dict[str, str] = field(default_factory=dict)  # id -> dotted name
-    unresolved_calls: int = 0
+    unresolved_calls: int = 0  # call sites with no edge (= the sum of the reasons in call_sites)
     unresolved_bases: int = 0
+    # Call sites (calls and decorator applications): "resolved", "unresolved", and the unresolved by reason
+    # (builtin, external, unknown_receiver, dynamic).
+    call_sites: dict[str, int] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------- ids
@@ -270,6 +371,7 @@ class Summary:
     edges_removed: int = 0
     unresolved_calls: int = 0
     unresolved_bases: int = 0
+    call_sites: dict[str, int] = field(default_factory=dict)  # resolved, unresolved and why (Resolution)
     phases: dict[str, float] = field(default_factory=dict)  # wall seconds per phase
     worker_seconds: dict[str, float] = field(default_factory=dict)  # summed over workers, within `parse`
     wall_seconds: float = 0.0

@@ -103,6 +103,9 @@ EXPECTED_CALLS = sorted([
     ("app.Square.describe", "pkg.shapes.Shape.describe"),
     ("app.main", "pkg.shapes.make_circle"),
     ("app.main", "app.Square.__init__"),
+    # s.describe() for s in [make_circle(1.0), Square(2.0)]: receivers known from the list's elements
+    ("app.main", "pkg.shapes.Shape.describe"),
+    ("app.main", "app.Square.describe"),
     ("app.main", "pkg.geometry.util.distance"),
     ("pkg.geometry.util.distance", "pkg.geometry.util.distance.delta"),
     ("pkg.geometry.util.distance.delta", "pkg.geometry.util.square"),
@@ -121,7 +124,7 @@ EXPECTED_NODE_COUNTS = {
     "Repository": 1, "File": 6, "Module": 6, "ExternalModule": 2, "Class": 3, "Function": 5, "Method": 7,
 }
 # CONTAINS: repository->6 files, 6 files->modules, 15 symbols from their parents.
-EXPECTED_RELATIONSHIP_COUNTS = {"CONTAINS": 27, "IMPORTS": 6, "CALLS": 9, "INHERITS": 2}
+EXPECTED_RELATIONSHIP_COUNTS = {"CONTAINS": 27, "IMPORTS": 6, "CALLS": 11, "INHERITS": 2}
 
 
 def make_sample_repo(root: Path) -> Path:

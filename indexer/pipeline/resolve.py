@@ -1,201 +1,255 @@
-"""Stage 4, resolve: one pass in the parent over every file's facts, turning raw names into edges.
+"""Stage 4: one pass in the parent over every file's facts, turning them into IMPORTS/CALLS/INHERITS edges.
 
 Resolution needs the whole repository (a call in one file names a function in another), so it runs once,
-on dictionaries, after extraction. Names are resolved the way Python binds them: enclosing function scopes,
-then the module's own definitions, then its imports (following re-exports through packages), with
-`self.`/`cls.`/`super()` looked up along the class's in-repository bases. A name that leads nowhere in the
-repository is counted, never guessed.
+after extraction. Extraction kept each file's bindings in execution order, with Python's scoping (see
+parse/python.py); here every call site's callee is evaluated over the repository (resolve_values.py): names
+through the bindings that reach them, imports and re-exports across modules, attributes along class MROs,
+instances from constructors, annotations, `isinstance` and `with`, values through assignments, returns,
+containers, decorators and function arguments.
+
+A call site gets a CALLS edge to every Function/Method its callee may be, each with its provenance and the
+branch condition it depends on; a site that reaches none is counted by reason (builtin, external,
+unknown_receiver, dynamic), never guessed. One edge per (caller, callee): over several sites the most direct
+provenance wins and the conditions are or-ed ("" if any site is unconditional).
 """
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from ..models import (
+    BUILTIN,
     CALLS,
     CLASS,
-    FUNCTION,
+    DYNAMIC,
+    EXTERNAL,
     IMPORTS,
     INHERITS,
-    METHOD,
-    MODULE,
+    PROVENANCE_ORDER,
+    UNKNOWN_RECEIVER,
+    UNRESOLVED_REASONS,
     Edge,
+    Expr,
     FileFacts,
     RawCall,
     Resolution,
-    Symbol,
     external_module_id,
 )
+from .resolve_values import (
+    CONSTRUCTOR,
+    DECORATOR,
+    INFERRED,
+    Evaluator,
+    Obj,
+    and_,
+    or_,
+)
 
-_MAX_HOPS = 8  # re-export chains and alias hops followed before giving up
-
-
-class SymbolTable:
-    """Qualified names of a repository's modules and definitions, with each module's import bindings."""
-
-    def __init__(self, facts: Iterable[FileFacts]) -> None:
-        self.modules: dict[str, FileFacts] = {}
-        self.symbols: dict[str, list[Symbol]] = defaultdict(list)
-        self.bindings: dict[str, dict[str, str]] = {}
-        for file in facts:
-            self.modules[file.module] = file
-            for symbol in file.symbols:
-                self.symbols[symbol.qualified_name].append(symbol)
-            self.bindings[file.module] = _bindings(file)
-        self._bases: dict[str, list[str]] = {}
-        self._raw_bases: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for file in self.modules.values():
-            for base in file.bases:
-                self._raw_bases[base.class_qname].append((file.module, base.base))
-
-    def kind(self, qname: str) -> str | None:
-        found = self.symbols.get(qname)
-        return found[0].kind if found else (MODULE if qname in self.modules else None)
-
-    # -- names -------------------------------------------------------------------------------------------
-
-    def resolve(self, module: str, dotted: str, scope: str | None = None) -> str | None:
-        """The repository qualified name that `dotted`, written in `module` (inside `scope`), refers to."""
-        head, _, rest = dotted.partition(".")
-        start = self._lookup_head(module, head, scope)
-        if start is None:
-            return None
-        return self.canonical(f"{start}.{rest}" if rest else start)
-
-    def _lookup_head(self, module: str, head: str, scope: str | None) -> str | None:
-        # Enclosing function scopes first (nested definitions), skipping class bodies as Python does.
-        while scope and scope != module:
-            if self.kind(scope) != CLASS and f"{scope}.{head}" in self.symbols:
-                return f"{scope}.{head}"
-            scope = scope.rpartition(".")[0]
-        if f"{module}.{head}" in self.symbols:
-            return f"{module}.{head}"
-        return self.bindings.get(module, {}).get(head)
-
-    def canonical(self, qname: str, hops: int = 0) -> str | None:
-        """Follow a dotted name through modules, re-exports and class attributes to what it defines."""
-        if qname in self.symbols or qname in self.modules:
-            return qname
-        if hops > _MAX_HOPS:
-            return None
-        parts = qname.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            prefix, rest = ".".join(parts[:cut]), parts[cut:]
-            kind = self.kind(prefix)
-            if kind == MODULE:
-                target = self.bindings[prefix].get(rest[0])
-                if target is None or target == qname:
-                    return None
-                return self.canonical(".".join([target, *rest[1:]]), hops + 1)
-            if kind == CLASS and len(rest) == 1:
-                return self.find_method(prefix, rest[0])
-            if kind is not None:
-                return None
-        return None
-
-    # -- classes -----------------------------------------------------------------------------------------
-
-    def bases(self, class_qname: str) -> list[str]:
-        """In-repository base classes, resolved once and memoised."""
-        if class_qname not in self._bases:
-            self._bases[class_qname] = []  # guards against cycles while resolving
-            found = []
-            for module, raw in self._raw_bases.get(class_qname, []):
-                target = self.resolve(module, raw, class_qname.rpartition(".")[0])
-                if target and self.kind(target) == CLASS and target != class_qname:
-                    found.append(target)
-            self._bases[class_qname] = found
-        return self._bases[class_qname]
-
-    def find_method(self, class_qname: str, name: str, skip_self: bool = False) -> str | None:
-        """`name` on the class or along its bases (depth-first, left to right, each class once)."""
-        seen: set[str] = set()
-        stack = list(reversed(self.bases(class_qname))) if skip_self else [class_qname]
-        while stack:
-            current = stack.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            candidate = f"{current}.{name}"
-            if candidate in self.symbols:
-                return candidate
-            stack.extend(reversed(self.bases(current)))
-        return None
+_ROUNDS = 4  # passes that carry functions passed as arguments into the callees' parameters
 
 
-def _bindings(file: FileFacts) -> dict[str, str]:
-    """Local name -> absolute dotted target, for every import in the file."""
-    out: dict[str, str] = {}
-    for imp in file.imports:
-        if not imp.module or not imp.alias:
-            continue
-        if imp.name is None:
-            # `import a.b` binds `a`; `import a.b as c` binds `c` to `a.b`.
-            top = imp.module.partition(".")[0]
-            out[imp.alias] = top if imp.alias == top else imp.module
-        else:
-            out[imp.alias] = f"{imp.module}.{imp.name}"
-    return out
+@dataclass(slots=True)
+class SiteOutcome:
+    """What one call site resolved to: (callee id, provenance rank, condition, arguments offset) per edge."""
+
+    edges: list[tuple[str, int, str, int]]
+    reason: str | None  # why there is no edge
+    reads: frozenset[tuple[str, str]] | None  # parameters whose incoming arguments it read: evaluated again
+    #                                           when those change
 
 
 def resolve(repo: str, facts: list[FileFacts]) -> Resolution:
-    table = SymbolTable(facts)
+    was_enabled = gc.isenabled()
+    gc.disable()  # the memoised values are many small tuples alive until the end, and make no cycles:
+    try:          # the cyclic collector would only rescan them (2.5x the resolution time on the stdlib)
+        return _resolve(repo, facts)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _resolve(repo: str, facts: list[FileFacts]) -> Resolution:
     result = Resolution()
     edges: set[Edge] = set()
+    modules = {f.module: f.module_id for f in facts}
     for file in facts:
-        _resolve_imports(repo, table, file, edges, result)
-        for base in file.bases:
-            targets = table.bases(base.class_qname)
-            if not targets:
-                result.unresolved_bases += 1
-        for call in file.calls:
-            target = _resolve_call(table, file.module, call)
-            if target is None:
-                result.unresolved_calls += 1
-                continue
-            for symbol in table.symbols[target]:
-                edges.add(Edge(CALLS, call.caller_id, symbol.id))
-    for qname, symbols in list(table.symbols.items()):
-        if symbols[0].kind != CLASS:
+        _resolve_imports(repo, modules, file, edges, result)
+    evaluator = Evaluator(facts)
+    sites, outcomes = resolve_sites(evaluator, facts)
+    calls: dict[tuple[str, str], tuple[int, str]] = {}
+    counts = dict.fromkeys(("resolved", "unresolved", *UNRESOLVED_REASONS), 0)
+    for (_, call), outcome in zip(sites, outcomes, strict=True):
+        if outcome.reason is not None:
+            counts["unresolved"] += 1
+            counts[outcome.reason] += 1
             continue
-        for base in table.bases(qname):
-            for child in symbols:
-                edges.add(Edge(INHERITS, child.id, table.symbols[base][0].id))
+        counts["resolved"] += 1
+        for target, rank, cond, _ in outcome.edges:
+            key = (call.caller_id, target)
+            old = calls.get(key)
+            calls[key] = (rank, cond) if old is None else (min(old[0], rank), or_(old[1], cond))
+    for (source, target), (rank, cond) in calls.items():
+        edges.add(Edge(CALLS, source, target, PROVENANCE_ORDER[rank], cond))
+    for file in facts:
+        for scope in file.scopes:
+            if scope.kind != CLASS:
+                continue
+            found = evaluator.base_classes(scope.id)
+            for base in found:
+                edges.add(Edge(INHERITS, scope.id, base))
+            result.unresolved_bases += len(scope.bases) - min(len(found), len(scope.bases))
+    result.call_sites = counts
+    result.unresolved_calls = counts["unresolved"]
     result.edges = sorted(edges, key=lambda e: (e.type, e.source, e.target))
     return result
 
 
-def _resolve_imports(repo: str, table: SymbolTable, file: FileFacts, edges: set[Edge], out: Resolution) -> None:
+def resolve_sites(evaluator: Evaluator, facts: list[FileFacts]) -> tuple[list[tuple[int, RawCall]],
+                                                                         list[SiteOutcome]]:
+    """Every call site's outcome. Functions passed as arguments flow into the parameters of the functions
+    the sites reached; the sites that read such parameters are evaluated again until nothing changes."""
+    sites = [(ctx, call) for ctx, file in enumerate(facts) for call in file.calls]
+    outcomes: list[SiteOutcome] = [SiteOutcome([], DYNAMIC, None)] * len(sites)
+    carried: list[list[tuple[tuple[str, str], tuple[int, Expr]]]] = [[] for _ in sites]
+    flows: dict[tuple[str, str], dict[tuple[int, int], tuple[int, Expr]]] = defaultdict(dict)
+    readers: dict[tuple[str, str], list[int]] = defaultdict(list)  # parameter -> the sites that read it
+    pending: Iterable[int] = range(len(sites))
+    evaluator.flows = flows  # type: ignore[assignment]
+    evaluator.prepare()
+    evaluator.register_stores()
+    cache: dict[tuple[int, Expr, str], SiteOutcome] = {}  # a callee written again in a file: the same outcome
+    for _ in range(_ROUNDS):
+        changed: set[tuple[str, str]] = set()
+        for i in pending:
+            ctx, call = sites[i]
+            key = (ctx, call.callee, call.kind)
+            outcome = cache.get(key)  # type: ignore[assignment]
+            if outcome is None:
+                outcome = cache[key] = _outcome(evaluator, ctx, call)
+            outcomes[i] = outcome
+            for param in outcome.reads or ():
+                readers[param].append(i)
+            if call.args is None and not carried[i]:
+                continue
+            new = _carried(evaluator, ctx, call, outcome)
+            if new != carried[i]:
+                for n, (param, _) in enumerate(carried[i]):
+                    flows[param].pop((i, n), None)
+                    changed.add(param)
+                for n, (param, arg) in enumerate(new):
+                    flows[param][(i, n)] = arg
+                    changed.add(param)
+                carried[i] = new
+        if not changed:
+            break
+        evaluator.reset(changed)
+        pending = sorted({i for param in changed for i in readers.pop(param, ())})
+        for i in pending:
+            cache.pop((sites[i][0], sites[i][1].callee, sites[i][1].kind), None)
+    return sites, outcomes
+
+
+def _outcome(evaluator: Evaluator, ctx: int, call: RawCall) -> SiteOutcome:
+    evaluator.reads = None
+    found = evaluator.evaluate(ctx, call.callee)
+    targets: dict[str, tuple[int, str, int]] = {}
+    reasons: set[str] = set()
+    floor = DECORATOR if call.kind == "decorator" else 0
+    for obj, (rank, cond) in found.items():
+        for target, r, c, offset in _targets(evaluator, obj, rank, cond, reasons):
+            r = max(r, floor)
+            old = targets.get(target)
+            targets[target] = (r, c, offset) if old is None else (min(old[0], r), or_(old[1], c), old[2])
+    reads = frozenset(evaluator.reads) if evaluator.reads else None
+    if targets:
+        edges = [(t, r, c, o) for t, (r, c, o) in sorted(targets.items())]
+        return SiteOutcome(edges, None, reads)
+    reason = next((r for r in (EXTERNAL, BUILTIN, UNKNOWN_RECEIVER) if r in reasons), DYNAMIC)
+    return SiteOutcome([], reason, reads)
+
+
+def _targets(evaluator: Evaluator, obj: Obj, rank: int, cond: str,
+             reasons: set[str]) -> list[tuple[str, int, str, int]]:
+    """The functions and methods calling `obj` runs (id, rank, condition, arguments offset); else a reason."""
+    kind = obj[0]
+    if kind in ("def", "sm"):
+        return [(obj[1], rank, cond, 0)]
+    if kind in ("bound", "cm"):
+        return [(obj[1], rank, cond, 1)]
+    if kind == "cls":
+        out = []
+        for name in ("__init__", "__new__"):
+            for method, (r, c) in evaluator.lookup(obj[1], name).items():
+                if method[0] in ("def", "sm", "cm"):
+                    out.append((method[1], max(rank, r, CONSTRUCTOR), and_(cond, c), 1))
+                elif name == "__init__":
+                    reasons.add(_reason(method))
+        return out
+    if kind == "inst":
+        out = []
+        for method, (r, c) in evaluator.instance_attr(obj[1], "__call__").items():
+            if method[0] in ("bound", "def", "sm", "cm"):
+                out.append((method[1], max(rank, r, INFERRED), and_(cond, c), 1 if method[0] in ("bound", "cm")
+                            else 0))
+            else:
+                reasons.add(_reason(method))
+        return out
+    reasons.add(_reason(obj))
+    return []
+
+
+def _reason(obj: Obj) -> str:
+    kind = obj[0]
+    if kind in ("bi", "bv", "getter", "view"):
+        return BUILTIN
+    if kind == "ext" or (kind == "deco" and obj[1] == "ext"):
+        return EXTERNAL
+    if kind == "unk" and obj[1] == "receiver":
+        return UNKNOWN_RECEIVER
+    return DYNAMIC
+
+
+def _carried(evaluator: Evaluator, ctx: int, call: RawCall,
+             outcome: SiteOutcome) -> list[tuple[tuple[str, str], tuple[int, Expr]]]:
+    """The arguments of a call site that may carry functions or objects, by the parameter of each callee
+    they reach."""
+    flows: list[tuple[tuple[str, str], tuple[int, Expr]]] = []
+    if call.args is not None:
+        positional, keywords = call.args
+        for target, _, _, offset in outcome.edges:
+            signature = evaluator.signature(target)
+            if signature is None:
+                continue
+            ordered, star, double, named = signature
+            for i, arg in enumerate(positional, offset):
+                if arg is not None and arg[0] == "star":
+                    break
+                if arg is None:
+                    continue
+                name = ordered[i] if i < len(ordered) else star
+                if name is not None:
+                    flows.append(((target, name), (ctx, arg)))
+            for keyword, arg in keywords:
+                name = keyword if keyword in named else double if keyword is not None else None
+                if name is not None:
+                    flows.append(((target, name), (ctx, arg)))
+    return flows
+
+
+def _resolve_imports(repo: str, modules: dict[str, str], file: FileFacts, edges: set[Edge],
+                     out: Resolution) -> None:
     for imp in file.imports:
         if not imp.module:
             continue
         submodule = f"{imp.module}.{imp.name}" if imp.name and imp.name != "*" else None
-        target = submodule if submodule and submodule in table.modules else imp.module
-        if target in table.modules:
-            target_id = table.modules[target].module_id
+        target = submodule if submodule and submodule in modules else imp.module
+        if target in modules:
+            target_id = modules[target]
         else:
             target_id = external_module_id(repo, target)
             out.external_modules[target_id] = target
         if target_id != file.module_id:
             edges.add(Edge(IMPORTS, file.module_id, target_id))
-
-
-def _resolve_call(table: SymbolTable, module: str, call: RawCall) -> str | None:
-    """The Function/Method a call reaches; a class call reaches its __init__."""
-    target = call.target
-    if call.class_qname and target == "cls":
-        found: str | None = call.class_qname  # cls(): the class's constructor
-    elif call.class_qname and target.startswith(("self.", "cls.")):
-        rest = target.split(".", 1)[1]
-        found = table.find_method(call.class_qname, rest) if "." not in rest else None
-    elif call.class_qname and target.startswith("super()."):
-        found = table.find_method(call.class_qname, target[len("super().") :], skip_self=True)
-    else:
-        found = table.resolve(module, target, call.caller_qname)
-    if found is None:
-        return None
-    kind = table.kind(found)
-    if kind == CLASS:
-        return table.find_method(found, "__init__")
-    return found if kind in (METHOD, FUNCTION) else None

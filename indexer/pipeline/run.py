@@ -295,6 +295,7 @@ def _summary(repo: str, root: str, settings: Settings, out: _Outputs, clock: _Cl
         failed.extend(out.nodes.failed)
     if out.resolution is not None:
         s.unresolved_calls, s.unresolved_bases = out.resolution.unresolved_calls, out.resolution.unresolved_bases
+        s.call_sites = dict(out.resolution.call_sites)
     if out.edges is not None:
         s.edges_added, s.edges_removed = out.edges.added, out.edges.removed
     if out.embedded is not None:

@@ -65,7 +65,10 @@ SCHEMA: dict[str, Any] = {
     "relationship_types": {
         "CONTAINS": "Repository->File->Module->top-level Class/Function; Class->Method; Function->nested Function",
         "IMPORTS": "Module->Module|ExternalModule",
-        "CALLS": "Function|Method->Function|Method (resolved calls only)",
+        "CALLS": "Module|Class|Function|Method->Function|Method (resolved calls only; module- and class-level "
+        "code calls from its Module or Class); properties: provenance (how it was resolved: scope, import, "
+        "self, cls, super, constructor, alias, inferred-receiver, return, argument, container, decorator), "
+        "condition (the branch the callee is bound under, '' if unconditional)",
         "INHERITS": "Class->Class (bases defined in the repository)",
         "HAS_CHUNK": "Class|Function|Method|Module->Chunk (embeddings)",
     },

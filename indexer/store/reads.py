@@ -21,13 +21,16 @@ def file_hashes(store: GraphStore, repo: str) -> dict[str, str | None]:
 
 
 def existing_edges(store: GraphStore, repo: str) -> Counter[Edge]:
-    """The resolved edges leaving this repository's nodes, with multiplicity (a duplicate shows as 2)."""
+    """The resolved edges leaving this repository's nodes, with multiplicity (a duplicate shows as 2) and the
+    CALLS properties, so they compare as whole Edge values with what resolution wants (a changed provenance or
+    condition is a delete and a create)."""
     types = "|".join(EDGE_TYPES)
     rows = store.read(
-        f"MATCH (a:Code)-[x:{types}]->(b:Code) WHERE a.repo = $repo RETURN type(x) AS t, a.id AS a, b.id AS b",
+        f"MATCH (a:Code)-[x:{types}]->(b:Code) WHERE a.repo = $repo "
+        "RETURN type(x) AS t, a.id AS a, b.id AS b, x.provenance AS p, x.condition AS c",
         repo=repo,
     )
-    return Counter(Edge(Rel(r["t"]), r["a"], r["b"]) for r in rows)
+    return Counter(Edge(Rel(r["t"]), r["a"], r["b"], r["p"] or "", r["c"] or "") for r in rows)
 
 
 def external_module_ids(store: GraphStore, repo: str) -> set[str]:

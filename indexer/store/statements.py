@@ -12,7 +12,7 @@ from typing import Any
 
 from neo4j import ManagedTransaction
 
-from ..models import CODE_KINDS, CONTAINS, EDGE_TYPES, FILE, MODULE, Edge, FileFacts, Kind, Rel
+from ..models import CALLS, CODE_KINDS, CONTAINS, EDGE_TYPES, FILE, MODULE, Edge, FileFacts, Kind, Rel
 
 # Labels can't be parameters in Cypher, so there is one statement per label (all from this fixed set).
 # A file's nodes are created afresh (its old ones were deleted first): CREATE with both labels is fast on
@@ -27,6 +27,11 @@ _CREATE_EDGES = {
     f"WHERE NOT EXISTS {{ (a)-[:{rel}]->(b) }} CREATE (a)-[:{rel}]->(b)"
     for rel in EDGE_TYPES
 }
+# A CALLS edge carries how it was resolved and the branch condition it depends on (README: Graph schema).
+_CREATE_EDGES[CALLS] = (
+    "UNWIND $rows AS r MATCH (a:Code {id: r.a}) MATCH (b:Code {id: r.b}) WHERE NOT EXISTS { (a)-[:CALLS]->(b) } "
+    "CREATE (a)-[:CALLS {provenance: r.provenance, condition: r.condition}]->(b)"
+)
 _CREATE_EDGES[CONTAINS] = (
     "UNWIND $rows AS r MATCH (a:Code {id: r.a}) MATCH (b:Code {id: r.b}) CREATE (a)-[:CONTAINS]->(b)"
 )
@@ -108,9 +113,14 @@ def delete_edges(tx: ManagedTransaction, rel: Rel, rows: Sequence[dict[str, str]
 
 
 def edge_rows(edges: Iterable[Edge]) -> dict[Rel, list[dict[str, str]]]:
+    """Rows by relationship type; CALLS rows carry the edge's provenance and condition. Deleting matches on
+    (type, source, target) alone: there is at most one CALLS edge per pair."""
     rows: dict[Rel, list[dict[str, str]]] = defaultdict(list)
     for e in edges:
-        rows[e.type].append({"a": e.source, "b": e.target})
+        if e.type == CALLS:
+            rows[e.type].append({"a": e.source, "b": e.target, "provenance": e.provenance, "condition": e.condition})
+        else:
+            rows[e.type].append({"a": e.source, "b": e.target})
     return rows
 
 
