@@ -98,6 +98,21 @@ class Discovery:
 # ---------------------------------------------------------------------------------------------- plan
 
 
+@dataclass(frozen=True)
+class IndexState:
+    """What the last complete run of a repository left on its Repository node: a generation naming the edges it
+    wrote (the facts cache keeps a copy under the same name) and its figures, so that a run finding nothing
+    changed can answer without resolving or counting."""
+
+    generation: str
+    version: str  # the extractor version that produced it (indexer/pipeline/cache.py)
+    nodes: dict[str, int] = field(default_factory=dict)
+    relationships: dict[str, int] = field(default_factory=dict)
+    unresolved_calls: int = 0
+    unresolved_bases: int = 0
+    call_sites: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What the graph holds against what discovery found: files to (re)write, to keep, and to remove."""
@@ -107,6 +122,12 @@ class Plan:
     unchanged: frozenset[str]
     deleted: tuple[str, ...]  # in the graph, gone from the tree
     fresh: bool  # the graph holds nothing of this repository yet
+    known: frozenset[str] = frozenset()  # paths that have nodes in the graph (a write must delete them first)
+    state: IndexState | None = None  # the last complete run's, if the graph holds one
+
+    @property
+    def nothing_changed(self) -> bool:
+        return not (self.changed or self.retried or self.deleted)
 
     @property
     def to_write(self) -> frozenset[str]:
@@ -354,7 +375,8 @@ class Summary:
 
     repo: str
     root: str
-    files_indexed: int = 0  # parsed this run (changed and unchanged)
+    files_indexed: int = 0  # in the index after this run (parsed now or taken from the facts cache)
+    files_parsed: int = 0  # parsed this run: changed files, and unchanged ones the facts cache did not hold
     files_changed: int = 0  # new or modified: their nodes were (re)written
     files_retried: int = 0  # left unfinished by an earlier run (interrupted, or a write or embedding failed)
     files_unchanged: int = 0

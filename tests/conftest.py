@@ -7,10 +7,12 @@ from pathlib import Path
 
 import neo4j
 import pytest
+from sample_repo import make_sample_repo
 
 from indexer import localdb
 from indexer.errors import LocalServerError
 from indexer.settings import Settings
+from indexer.store import GraphStore, open_store
 
 # ============================================================================================================
 # Managed local graph server (indexer/localdb.py): one ArcadeDB server for the whole test session.
@@ -61,3 +63,16 @@ def neo4j_driver(graph_server: localdb.ServerInfo) -> Iterator[neo4j.Driver]:
 
 
 # ============================================================================================================
+
+
+@pytest.fixture(scope="module")
+def store(graph_settings: Settings) -> Iterator[GraphStore]:
+    """A connection to the session server for one test module (tests with a server of their own override it)."""
+    with open_store(graph_settings) as s:
+        yield s
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A fresh copy of the sample repository (tests/sample_repo.py: its graph is known)."""
+    return make_sample_repo(tmp_path / "sample")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -85,6 +86,10 @@ def graph_multiset(store: GraphStore, repo: str) -> dict[str, Counter]:
     for n in nodes:
         labels = tuple(sorted(n["labels"]))
         values = {k: v for k, v in n["props"].items() if not ("Repository" in labels and k in ("id", "name", "root"))}
+        if "state" in values:  # the run's generation names the run, not the graph
+            state = json.loads(values["state"])
+            state.pop("generation", None)
+            values["state"] = json.dumps(state, sort_keys=True)
         node_set[(labels, props(values))] += 1
     rel_set: Counter = Counter((r["t"], strip(r["a"]), strip(r["b"]), props(r["props"])) for r in rels)
     return {"nodes": node_set, "relationships": rel_set}

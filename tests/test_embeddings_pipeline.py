@@ -11,25 +11,19 @@ from pathlib import Path
 
 import pytest
 from openai_server import EmbeddingServer
-from sample_repo import EXPECTED_NODE_COUNTS, EXPECTED_RELATIONSHIP_COUNTS, make_sample_repo
+from sample_repo import EXPECTED_NODE_COUNTS, EXPECTED_RELATIONSHIP_COUNTS
 
 from indexer.embeddings.provider import EmbeddingSettings
 from indexer.models import Progress, Summary
 from indexer.pipeline.run import run
 from indexer.search import semantic_search
 from indexer.settings import Settings
-from indexer.store import GraphStore, open_store, writes
+from indexer.store import GraphStore, writes
 
 DIMS = 64
 # Symbols (15) + the modules with code of their own (pkg, pkg.geometry.util, pkg.shapes, app, broken; the
 # empty pkg/geometry/__init__.py has none).
 SAMPLE_CHUNKS = 15 + 5
-
-
-@pytest.fixture(scope="module")
-def store(graph_settings: Settings) -> Iterator[GraphStore]:
-    with open_store(graph_settings) as s:
-        yield s
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +39,6 @@ def emb(server: EmbeddingServer, monkeypatch: pytest.MonkeyPatch) -> EmbeddingSe
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)  # loopback: no key needed
     monkeypatch.setenv("GRAPHDEX_EMBED_DIMENSIONS", str(DIMS))
     return EmbeddingSettings.from_env(backoff_base=0.01, max_retries=2)
-
-
-@pytest.fixture
-def sample(tmp_path: Path) -> Path:
-    return make_sample_repo(tmp_path / "sample")
 
 
 def index(

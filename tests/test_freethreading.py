@@ -27,7 +27,7 @@ from sample_repo import EXPECTED_NODE_COUNTS, EXPECTED_RELATIONSHIP_COUNTS, make
 from indexer import models, runtime
 from indexer.pipeline.run import run as index_run
 from indexer.settings import Settings
-from indexer.store import GraphStore, open_store, reads, writes
+from indexer.store import GraphStore, reads, writes
 
 EXPECT_FT = os.environ.get("GRAPHDEX_EXPECT_FREE_THREADING") == "1"
 FREE_THREADED_BUILD = runtime.is_free_threading_available()
@@ -89,12 +89,6 @@ def graph_snapshot(store: GraphStore, repo: str) -> tuple[dict[str, int], list[t
 
 def _index(root: Path, settings: Settings, store: GraphStore, repo: str, **overrides: object) -> models.Summary:
     return index_run(root, settings.with_overrides(**overrides), repo=repo, store=store)
-
-
-@pytest.fixture(scope="module")
-def store(graph_settings: Settings):
-    with open_store(graph_settings) as opened:
-        yield opened
 
 
 def _assert_gil_still_off(summary: models.Summary) -> None:

@@ -85,7 +85,10 @@ def _listening(pid: int) -> list[tuple[ipaddress.IPv4Address | ipaddress.IPv6Add
     """(address, port) of the TCP sockets pid listens on, from /proc/net."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd)
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:  # closed while we looked: the JVM opens and closes files all the time
+            continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     found = []

@@ -33,7 +33,7 @@ from indexer import localdb
 from indexer.jobs import IndexJob, JobManager, ProgressSeries
 from indexer.models import Progress as PipelineProgress
 from indexer.settings import Settings
-from indexer.store import GraphStore, open_store
+from indexer.store import GraphStore
 
 MODULES = 400  # a fresh index takes several seconds (5-8 s on two busy cores)
 FILES = expected_counts(MODULES)["File"]
@@ -66,12 +66,6 @@ def client(graph_home: Path, graph_server: localdb.ServerInfo, tree: Path, wire:
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     with mcp_client(graph_home, tree, tmp_path_factory.mktemp("mcp-log") / "stderr.log", wire=wire) as connected:
         yield connected
-
-
-@pytest.fixture(scope="module")
-def store(graph_settings: Settings) -> Iterator[GraphStore]:
-    with open_store(graph_settings) as s:
-        yield s
 
 
 Progress = list[tuple[float, float, float | None, str | None]]  # (arrival, progress, total, message)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,18 +28,7 @@ from indexer.errors import RepositoryError
 from indexer.models import Progress
 from indexer.pipeline.run import run
 from indexer.settings import Settings
-from indexer.store import GraphStore, open_store, reads, writes
-
-
-@pytest.fixture(scope="module")
-def store(graph_settings: Settings) -> Iterator[GraphStore]:
-    with open_store(graph_settings) as s:
-        yield s
-
-
-@pytest.fixture
-def sample(tmp_path: Path) -> Path:
-    return make_sample_repo(tmp_path / "sample")
+from indexer.store import GraphStore, reads, writes
 
 
 def index(root: Path, settings: Settings, store: GraphStore, repo: str, **overrides: object):

@@ -3,21 +3,13 @@ no edge), rewritten when they change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from test_resolve_branches import NT, OS_LIKE, POSIX
 
 from indexer.pipeline.run import run
 from indexer.settings import Settings
-from indexer.store import GraphStore, open_store
-
-
-@pytest.fixture(scope="module")
-def store(graph_settings: Settings) -> Iterator[GraphStore]:
-    with open_store(graph_settings) as s:
-        yield s
+from indexer.store import GraphStore
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..models import Edge, FileFacts, RawBase, RawCall, RawImport, Symbol
@@ -60,20 +61,28 @@ class FactsCache:
 
     def facts(self, repo: str, wanted: Sequence[tuple[str, str, str]]) -> dict[str, FileFacts]:
         """Cached facts for (path, module, sha) triples that still match, by path."""
+        found = self._matching(repo, wanted, "facts")
+        loaded = {path: _loads(blob) for path, blob in found.items()}
+        return {path: facts for path, facts in loaded.items() if isinstance(facts, FileFacts)}
+
+    def holds(self, repo: str, wanted: Sequence[tuple[str, str, str]]) -> set[str]:
+        """The paths of these (path, module, sha) triples the cache holds facts for (without loading them)."""
+        return set(self._matching(repo, wanted, "NULL"))
+
+    def _matching(self, repo: str, wanted: Sequence[tuple[str, str, str]], column: str) -> dict[str, Any]:
         want = {path: (module, sha) for path, module, sha in wanted}
-        found: dict[str, FileFacts] = {}
+        found: dict[str, Any] = {}
         paths = list(want)
         with self._lock:
             for start in range(0, len(paths), _SLICE):
                 part = paths[start : start + _SLICE]
                 rows = self._conn.execute(
-                    f"SELECT path, version, module, sha, facts FROM facts WHERE repo = ? AND path IN "
+                    f"SELECT path, version, module, sha, {column} FROM facts WHERE repo = ? AND path IN "
                     f"({','.join('?' * len(part))})", (repo, *part))
-                for path, version, module, sha, blob in rows:
+                for path, version, module, sha, value in rows:
                     if version == self.version and want[path] == (module, sha):
-                        found[path] = blob
-        loaded = {path: _loads(blob) for path, blob in found.items()}
-        return {path: facts for path, facts in loaded.items() if isinstance(facts, FileFacts)}
+                        found[path] = value
+        return found
 
     def store(self, repo: str, facts: Iterable[FileFacts]) -> None:
         """Keep these facts, replacing what was kept for their paths."""

@@ -6,12 +6,14 @@ while the run holds the repository's lease (one run per repository at a time, ac
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from threading import Event
 from typing import Any
@@ -25,7 +27,10 @@ from ..models import (
     MODULE,
     REPOSITORY,
     Discovery,
+    Edge,
     FailedFile,
+    FileFacts,
+    IndexState,
     Plan,
     Progress,
     Resolution,
@@ -34,11 +39,13 @@ from ..models import (
 )
 from ..settings import Settings
 from ..store import GraphStore, lease, open_store, reads, writes
+from .cache import FactsCache, cache_path
 from .discover import discover
+from .parse import module_names
 from .parse.stage import ParseOutcome, parse
 from .plan import compare, plan
 from .resolve import resolve
-from .write import EdgeWrites, NodeWriter, NodeWrites, finish, write_edges
+from .write import EdgeWrites, NodeWriter, NodeWrites, finish, node_ids, write_edges
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +77,11 @@ class _Outputs:
 
     found: Discovery | None = None
     plan: Plan | None = None
-    parsed: ParseOutcome | None = None
+    modules: dict[str, str] = field(default_factory=dict)  # path -> dotted module name
+    parsed: ParseOutcome | None = None  # the files parsed this run
+    facts: list[FileFacts] = field(default_factory=list)  # every file's: parsed now or from the facts cache
+    reused: IndexState | None = None  # nothing changed: the last complete run's figures stand
+    files_in_index: int | None = None  # when the facts were not loaded (nothing changed)
     nodes: NodeWrites | None = None
     resolution: Resolution | None = None
     edges: EdgeWrites | None = None
@@ -105,8 +116,9 @@ def run(
     cancel = cancel or Event()
     embedding = None if dry_run else (embeddings or EmbeddingSettings.from_env())
     out = _Outputs()
-    with _store(store, settings, dry_run) as graph:
-        stages = _Stages(name, str(path), settings, graph, clock, report, cancel, out)
+    cache_file = ":memory:" if dry_run else cache_path(settings.home)  # a dry run leaves nothing behind
+    with _store(store, settings, dry_run) as graph, FactsCache(cache_file) as facts_cache:
+        stages = _Stages(name, str(path), settings, graph, clock, report, cancel, out, facts_cache)
         if graph is None:
             stages.dry()
         else:
@@ -137,30 +149,40 @@ class _Stages:
     """The stages in order; each stores its output in `out` and returns early when the run is cancelled."""
 
     def __init__(self, repo: str, root: str, settings: Settings, store: GraphStore | None, clock: _Clock,
-                 report: ProgressCallback, cancel: Event, out: _Outputs) -> None:
+                 report: ProgressCallback, cancel: Event, out: _Outputs, facts_cache: FactsCache) -> None:
         self.repo, self.root, self.settings, self.store = repo, root, settings, store
         self.clock, self.report, self.cancel, self.out = clock, report, cancel, out
+        self.facts_cache = facts_cache
 
     def dry(self) -> None:
         found = self._discover()
         self.out.plan = compare(found, {})
+        self.out.modules = module_names([f.path for f in found.files])
         if not self._stopped():
             self._parse(None)
         if not self._stopped():
             self._resolve()
 
-    def full(self, held: lease.Lease, embedding: EmbeddingSettings | None, cache: Any) -> None:
+    def full(self, held: lease.Lease, embedding: EmbeddingSettings | None, embed_cache: Any) -> None:
         store = self.store
         assert store is not None
         found = self._discover()
         with self.clock.phase("plan"):
             self.out.plan = plan(store, self.repo, self.root, found)
-            writes.upsert_repository(store, self.repo, self.root)
+            self.out.modules = module_names([f.path for f in found.files])
+            unchanged = [(f.path, self.out.modules[f.path], f.sha) for f in found.files
+                         if f.path in self.out.plan.unchanged]
+            held_facts = self.facts_cache.holds(self.repo, unchanged)
         if self._stopped():
             return
-        writer = NodeWriter(store, self.repo, self.settings.batch_size, self._writers(), held)
+        previous = self._previous_edges(self.out.plan)
+        if self.out.plan.nothing_changed and previous is not None and len(held_facts) == len(found.files):
+            self._nothing_to_do(unchanged, embedding, embed_cache)
+            return
+        writes.upsert_repository(store, self.repo, self.root)  # forgets the last run's state first
+        writer = NodeWriter(store, self.repo, self.settings.batch_size, self._writers(), held, self.out.plan.known)
         try:
-            self._parse(writer)
+            self._parse(writer, self._load_facts(unchanged))
         except BaseException:
             writer.abandon()
             raise
@@ -172,12 +194,52 @@ class _Stages:
         self._resolve()
         if self._stopped():
             return
-        self._write_edges(held)
+        self._write_edges(held, previous)
         if embedding is not None and not self._stopped():
-            self._embed(embedding, cache)
+            self._embed(embedding, embed_cache)
+        if not self._stopped():
+            self._finish(found)
+
+    def _load_facts(self, unchanged: list[tuple[str, str, str]]) -> dict[str, FileFacts]:
+        """Facts of unchanged files from the facts cache: they need no parsing."""
+        with self.clock.phase("load"):
+            return self.facts_cache.facts(self.repo, unchanged) if unchanged else {}
+
+    def _previous_edges(self, planned: Plan) -> set[Edge] | None:
+        """The last complete run's edges, when the facts cache holds them for the graph's generation."""
+        state = planned.state
+        if state is None or state.version != self.facts_cache.version:
+            return None
+        return self.facts_cache.edges(self.repo, state.generation)
+
+    def _nothing_to_do(self, unchanged: list[tuple[str, str, str]], embedding: EmbeddingSettings | None,
+                       embed_cache: Any) -> None:
+        """No file changed since the last complete run, whose edges and figures stand: nothing is parsed,
+        resolved or written. Embeddings still catch up on files that have none (then facts are loaded)."""
+        assert self.store is not None and self.out.plan is not None and self.out.plan.state is not None
+        self.out.reused = self.out.plan.state
+        self.out.nodes = NodeWrites()
+        self.out.files_in_index = len(unchanged)
+        if embedding is not None and embedding.enabled and not self._stopped():
+            self.out.facts = sorted(self._load_facts(unchanged).values(), key=lambda f: f.path)
+            self._embed(embedding, embed_cache)
+        elif embedding is not None:
+            self._embed(embedding, embed_cache)  # records that embeddings are off, and why
         with self.clock.phase("count"):
-            self.out.counts = reads.counts(store, self.repo)
-            writes.stamp_repository(store, self.repo, {"files": len(found.files)})
+            writes.stamp_repository(self.store, self.repo, {"files": len(unchanged)})
+
+    def _finish(self, found: Discovery) -> None:
+        """Count, then stamp the repository with a new generation naming the edges now in the graph."""
+        store, out = self.store, self.out
+        assert store is not None and out.resolution is not None
+        with self.clock.phase("count"):
+            out.counts = reads.counts(store, self.repo)
+            generation = uuid.uuid4().hex
+            state = IndexState(generation, self.facts_cache.version, *out.counts, out.resolution.unresolved_calls,
+                               out.resolution.unresolved_bases, dict(out.resolution.call_sites))
+            self.facts_cache.store_edges(self.repo, generation, set(out.resolution.edges))
+            writes.stamp_repository(store, self.repo, {"files": len(found.files),
+                                                       "state": json.dumps(asdict(state))})
 
     def _discover(self) -> Discovery:
         with self.clock.phase("discover"):
@@ -185,38 +247,45 @@ class _Stages:
             self.out.found = discover(self.root, max_file_size=self.settings.max_file_size)
         return self.out.found
 
-    def _parse(self, writer: NodeWriter | None) -> None:
-        assert self.out.found is not None and self.out.plan is not None
+    def _parse(self, writer: NodeWriter | None, cached: dict[str, FileFacts] | None = None) -> None:
+        """Parse what the facts cache does not hold (and every file to rewrite); keep the new facts in it."""
+        found, planned, cached = self.out.found, self.out.plan, cached or {}
+        assert found is not None and planned is not None
+        todo = [f for f in found.files if f.path in planned.to_write or f.path not in cached]
         with self.clock.phase("parse"):
             sink = writer.submit if writer is not None else None
-            self.out.parsed = parse(self.out.found.files, self.repo, self.settings, self.out.plan.to_write, sink,
-                                    self.report, self.cancel)
+            self.out.parsed = parse(todo, self.repo, self.settings, planned.to_write, sink, self.report,
+                                    self.cancel, self.out.modules)
+            self.out.facts = sorted([*self.out.parsed.facts, *(f for p, f in cached.items() if p not in
+                                                                 planned.to_write)], key=lambda f: f.path)
+        if self.store is not None and not self.cancel.is_set():
+            self.facts_cache.store(self.repo, self.out.parsed.facts)
+            self.facts_cache.forget(self.repo, keep=[f.path for f in found.files])
 
     def _resolve(self) -> None:
-        assert self.out.parsed is not None
         with self.clock.phase("resolve"):
             self.report(Progress("resolve", 0, 1, "resolving calls, imports and bases"))
-            self.out.resolution = resolve(self.repo, self.out.parsed.facts)
+            self.out.resolution = resolve(self.repo, self.out.facts)
             self.report(Progress("resolve", 1, 1, f"{len(self.out.resolution.edges)} relationships resolved"))
 
-    def _write_edges(self, held: lease.Lease) -> None:
+    def _write_edges(self, held: lease.Lease, previous: set[Edge] | None) -> None:
         store, out, s = self.store, self.out, self.settings
-        assert store is not None and out.plan is not None and out.resolution is not None
-        assert out.parsed is not None and out.nodes is not None
+        assert store is not None and out.plan is not None and out.resolution is not None and out.nodes is not None
+        written = set(out.nodes.written)
         with self.clock.phase("write"):
             held.check()
             out.edges = write_edges(store, self.repo, out.plan, out.resolution, s.batch_size, self._writers(),
-                                    self.report)
+                                    self.report, previous, node_ids([f for f in out.facts if f.path in written]))
             if self._stopped():
                 return
             held.check()
-            finish(store, self.repo, out.parsed.facts, set(out.nodes.written), s.batch_size, self.report)
+            finish(store, self.repo, out.facts, written, s.batch_size, self.report)
 
     def _embed(self, embedding: EmbeddingSettings, cache: Any) -> None:
         from . import embed
 
         store, out = self.store, self.out
-        assert store is not None and out.parsed is not None and out.nodes is not None and out.plan is not None
+        assert store is not None and out.nodes is not None and out.plan is not None
         if not embedding.enabled:
             out.embedded = embed.disabled_summary(embedding)
             return
@@ -225,7 +294,7 @@ class _Stages:
                 self.report(Progress("embed", done, total, message))
 
             changed = set(out.plan.to_write) - {f.path for f in out.nodes.failed}
-            out.embedded = embed.embed_files(store, self.repo, self.root, out.parsed.facts, changed, embedding,
+            out.embedded = embed.embed_files(store, self.repo, self.root, out.facts, changed, embedding,
                                              self.settings, cache_path=cache, progress=report, cancel=self.cancel)
         out.cancelled = out.cancelled or out.embedded.cancelled
 
@@ -282,14 +351,15 @@ def _summary(repo: str, root: str, settings: Settings, out: _Outputs, clock: _Cl
     failed: list[FailedFile] = []
     if out.parsed is not None:
         p = out.parsed
-        s.files_indexed = len(p.facts) - len(p.failed)
+        s.files_parsed = len(p.facts)
         s.executor, s.executor_reason, s.workers, s.pool_restarts = p.executor, p.reason, p.workers, p.restarts
-        errors = [FailedFile(f.path, f.error) for f in p.facts if f.error and f.error.startswith("SyntaxError")]
-        s.syntax_errors, s.syntax_error_files = len(errors), listed(errors)
         s.worker_seconds["extract"] = round(p.worker_seconds, 4)
         parse_seconds = clock.phases.get("parse", 0.0)
         s.files_per_second = round(len(p.facts) / parse_seconds, 1) if parse_seconds else 0.0
         failed.extend(p.failed)
+    s.files_indexed = out.files_in_index if out.files_in_index is not None else len(out.facts) - len(failed)
+    errors = [FailedFile(f.path, f.error) for f in out.facts if f.error and f.error.startswith("SyntaxError")]
+    s.syntax_errors, s.syntax_error_files = len(errors), listed(errors)
     if out.nodes is not None:
         s.worker_seconds["write_nodes"] = round(out.nodes.seconds, 4)
         failed.extend(out.nodes.failed)
@@ -303,19 +373,24 @@ def _summary(repo: str, root: str, settings: Settings, out: _Outputs, clock: _Cl
         if not isinstance(out.embedded, dict):
             failed.extend(FailedFile(p, r) for p, r in sorted(out.embedded.failed_files.items()))
     s.files_failed, s.failed = len(failed), listed(failed)
+    if out.reused is not None:
+        state = out.reused
+        s.nodes, s.relationships = dict(state.nodes), dict(state.relationships)
+        s.unresolved_calls, s.unresolved_bases, s.call_sites = (state.unresolved_calls, state.unresolved_bases,
+                                                                 dict(state.call_sites))
+        s.executor, s.executor_reason = "none", "no file changed since the last complete run: nothing to parse"
     if out.counts is not None:
         s.nodes, s.relationships = out.counts
-    elif dry_run and out.parsed is not None and out.resolution is not None:
-        s.nodes, s.relationships = _counted(out.parsed, out.resolution)
+    elif dry_run and out.resolution is not None:
+        s.nodes, s.relationships = _counted(out.facts, out.resolution)
     s.free_threading_build = runtime.is_free_threading_available()
     s.gil_enabled = runtime.check_gil("at the end of the run", clock.gil_at_start, log)
     s.gil_cause = runtime.gil_cause()
     return s
 
 
-def _counted(parsed: ParseOutcome, resolution: Resolution) -> tuple[dict[str, int], dict[str, int]]:
+def _counted(facts: list[FileFacts], resolution: Resolution) -> tuple[dict[str, int], dict[str, int]]:
     """Counts for a dry run, from the facts instead of the graph."""
-    facts = parsed.facts
     nodes: dict[str, int] = {str(REPOSITORY): 1, str(FILE): len(facts), str(MODULE): len(facts),
                              str(EXTERNAL_MODULE): len(resolution.external_modules)}
     for f in facts:

@@ -40,8 +40,10 @@ class NodeWrites:
 class NodeWriter:
     """Writes files' nodes from background threads while the caller keeps parsing; see the module docstring."""
 
-    def __init__(self, store: GraphStore, repo: str, batch_nodes: int, writers: int, lease: Lease | None) -> None:
+    def __init__(self, store: GraphStore, repo: str, batch_nodes: int, writers: int, lease: Lease | None,
+                 known: frozenset[str] = frozenset()) -> None:
         self.store, self.repo, self.batch_nodes, self.lease = store, repo, batch_nodes, lease
+        self.known = known  # paths with nodes in the graph: only those need deleting before a write
         self.out = NodeWrites()
         self._pending: list[FileFacts] = []
         self._queue: queue.Queue[list[FileFacts] | None] = queue.Queue(maxsize=writers * 4)
@@ -118,7 +120,7 @@ class NodeWriter:
         if self.lease is not None:
             self.lease.check()
         try:
-            writes.write_files(self.store, self.repo, batch)
+            writes.write_files(self.store, self.repo, batch, self.known)
         except (GraphUnavailableError, LeaseLostError):
             raise
         except Exception as exc:  # noqa: BLE001 - one bad file must not fail the others
@@ -153,18 +155,32 @@ class EdgeWrites:
 
 
 def write_edges(store: GraphStore, repo: str, plan: Plan, resolution: Resolution, batch_size: int, writers: int,
-                report: Callable[[Progress], None]) -> EdgeWrites:
-    """Make the stored edges equal the resolved ones (as a multiset), and remove files gone from the tree."""
+                report: Callable[[Progress], None], previous: set[Edge] | None = None,
+                rewritten: set[str] | None = None) -> EdgeWrites:
+    """Make the stored edges equal the resolved ones (as a multiset), and remove files gone from the tree.
+
+    `previous`: the edges the last complete run wrote (the facts cache's copy, valid for the graph's current
+    generation), compared in memory instead of reading every edge back; `rewritten`: the ids of nodes this run
+    wrote afresh, whose edges went with their old nodes and are written again."""
     report(Progress("write", 0, 3, "writing relationships"))
     if plan.deleted:
         writes.delete_files(store, repo, plan.deleted)
     present = set() if plan.fresh else reads.external_module_ids(store, repo)
     writes.add_external_modules(store, repo, resolution.external_modules, batch_size, present)
-    existing: Counter[Edge] = Counter() if plan.fresh else reads.existing_edges(store, repo)
-    add, remove = edge_difference(set(resolution.edges), existing)
+    desired = set(resolution.edges)
+    if previous is not None:
+        existing = _remaining(previous, rewritten or set())
+    else:
+        existing = Counter() if plan.fresh else reads.existing_edges(store, repo)
+    add, remove = edge_difference(desired, existing)
     report(Progress("write", 1, 3, f"+{len(add)} / -{len(remove)} relationships"))
     writes.apply_edges(store, sorted(add, key=_key), sorted(remove, key=_key), batch_size, writers)
     return EdgeWrites(added=len(add), removed=sum(existing[e] for e in remove))
+
+
+def _remaining(previous: set[Edge], rewritten: set[str]) -> Counter[Edge]:
+    """The last run's edges still in the graph: those touching a node written afresh went with the old node."""
+    return Counter(e for e in previous if e.source not in rewritten and e.target not in rewritten)
 
 
 def edge_difference(desired: set[Edge], existing: Counter[Edge]) -> tuple[set[Edge], set[Edge]]:
@@ -182,6 +198,11 @@ def finish(store: GraphStore, repo: str, facts: Sequence[FileFacts], written: se
     writes.finish_files(store, repo, [f for f in facts if f.path in written], batch_size)
     writes.remove_orphan_external_modules(store, repo)
     report(Progress("write", 3, 3, "done"))
+
+
+def node_ids(facts: Sequence[FileFacts]) -> set[str]:
+    """The ids of every node these files' writes create."""
+    return {i for f in facts for i in (f.file_id, f.module_id, *(s.id for s in f.symbols))}
 
 
 def _key(edge: Edge) -> tuple[str, str, str]:

@@ -75,13 +75,16 @@ def contains_rows(facts: Iterable[FileFacts]) -> list[dict[str, str]]:
     return rows
 
 
-def write_files(tx: ManagedTransaction, repo: str, facts: list[FileFacts]) -> int:
-    """Replace the nodes of a batch of changed files, with their CONTAINS tree.
+def write_files(tx: ManagedTransaction, repo: str, facts: list[FileFacts], known: frozenset[str]) -> int:
+    """Replace the nodes of a batch of changed files, with their CONTAINS tree; files not `known` to the graph
+    have nothing to delete first (a round trip saved per batch on a fresh index).
 
     Their relationships to other files go with the old nodes; the parent's edge pass finds them missing and
     writes them again, so the result is the same as an update in place.
     """
-    delete_paths(tx, repo, [f.path for f in facts])
+    stale = [f.path for f in facts if f.path in known]
+    if stale:
+        delete_paths(tx, repo, stale)
     written = 0
     for label, rows in file_rows(repo, facts).items():
         tx.run(_CREATE_NODES[label], rows=rows).consume()
@@ -134,7 +137,9 @@ UNSTAMP_FILES = "UNWIND $paths AS p MATCH (f:File {path: p}) WHERE f.repo = $rep
 REMOVE_ORPHAN_EXTERNAL_MODULES = (
     "MATCH (n:ExternalModule) WHERE n.repo = $repo AND NOT EXISTS { MATCH ()-[:IMPORTS]->(n) } DETACH DELETE n"
 )
-UPSERT_REPOSITORY = "MERGE (r:Repository {id: $repo}) SET r.name = $repo, r.root = $root"
+# A run about to write forgets the last run's state first: until it stamps its own, the graph's edges are not the
+# ones the facts cache remembers under that generation.
+UPSERT_REPOSITORY = "MERGE (r:Repository {id: $repo}) SET r.name = $repo, r.root = $root, r.state = null"
 STAMP_REPOSITORY = "MATCH (r:Repository {id: $repo}) SET r.indexed_at = $now, r += $summary"
 DELETE_REPOSITORY = "MATCH (r:Repository {id: $repo}) DETACH DELETE r"
 DELETE_LEASE = "MATCH (l:IndexLease {repo: $repo}) DELETE l"

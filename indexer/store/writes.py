@@ -25,9 +25,10 @@ def stamp_repository(store: GraphStore, repo: str, summary: dict[str, Any]) -> N
     store.execute(sql.STAMP_REPOSITORY, repo=repo, now=now, summary=summary)
 
 
-def write_files(store: GraphStore, repo: str, facts: list[FileFacts]) -> int:
-    """Replace the nodes (and CONTAINS tree) of a batch of changed files in one transaction; nodes written."""
-    return store.write(sql.write_files, repo, facts)
+def write_files(store: GraphStore, repo: str, facts: list[FileFacts], known: frozenset[str] = frozenset()) -> int:
+    """Replace the nodes (and CONTAINS tree) of a batch of changed files in one transaction; nodes written.
+    `known`: the paths the graph holds nodes of (others are new: nothing to delete)."""
+    return store.write(sql.write_files, repo, facts, known)
 
 
 def delete_files(store: GraphStore, repo: str, paths: Sequence[str]) -> None:

@@ -50,8 +50,11 @@ def parse(
     sink: FactsSink | None,
     report: Callable[[Progress], None],
     cancel: Event,
+    modules: dict[str, str] | None = None,
 ) -> ParseOutcome:
-    names = module_names([f.path for f in files])
+    """Parse `files`; `modules` names every file's module (from the whole tree's layout, when `files` is part of
+    it)."""
+    names = modules or module_names([f.path for f in files])
     tasks = [ParseTask(f.path, f.abspath, names[f.path], f.sha) for f in files]
     kind, reason = runtime.choose_executor(settings.executor, len(tasks), settings.workers,
                                            settings.serial_threshold)
@@ -66,7 +69,7 @@ def parse(
             lost = _run(kind, workers, pending, out, to_write, sink, progress, cancel)
             if lost and out.restarts >= 1:
                 paths = [t.path for b in lost for t in b.tasks]
-                raise WorkerCrashedError(_crash_message(paths), paths)
+                raise WorkerCrashedError(_crash_message(paths, len(out.facts)), paths)
             if lost:
                 out.restarts += 1
                 log.warning("a worker process died; rebuilding the pool and parsing its %d files again",
@@ -125,9 +128,13 @@ def _batches(tasks: list[ParseTask], workers: int, repo: str) -> list[ParseBatch
     return [ParseBatch(repo, tasks[i : i + size]) for i in range(0, len(tasks), size)]
 
 
-def _crash_message(paths: list[str]) -> str:
+def _crash_message(paths: list[str], parsed: int) -> str:
     shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
-    return f"a worker process died twice while parsing {len(paths)} files ({shown}); nothing was written for them"
+    message = f"a worker process died twice while parsing {len(paths)} files ({shown}); nothing was written for them"
+    if parsed == 0:  # no worker ever answered: they die as they start, not on a file
+        message += ("; the workers died as they started: a script that runs graphdex must guard its code with "
+                    "`if __name__ == '__main__':`, as Python's multiprocessing requires")
+    return message
 
 
 class _Counter:
