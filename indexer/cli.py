@@ -95,6 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     index.set_defaults(handler=cmd_index)
 
+    watch = commands.add_parser("watch", help="index a repository, then re-index it whenever its files change",
+                                description="Index the repository at PATH, then keep it fresh: each burst of "
+                                "changes to its source files (a save, a git checkout) becomes one incremental "
+                                "run. .gitignore'd files are not watched. Ctrl-C stops it.")
+    watch.add_argument("path", metavar="PATH", help="the repository's root folder")
+    watch.add_argument("--name", help="repository id in the graph (default: the folder's name)")
+    _add_setting_options(watch)
+    watch.add_argument("--json", action="store_true", help="print each run's summary as one JSON line")
+    watch.set_defaults(handler=cmd_watch)
+
     search = commands.add_parser("search", help="search indexed code by meaning (or by text without embeddings)",
                                  description="Rank symbols by similarity to QUERY over the vector index.")
     search.add_argument("query", metavar="QUERY", help="what the code does, in words")
@@ -117,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
         action = db_commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         action.add_argument("--json", action="store_true", help="print JSON on stdout")
         action.set_defaults(handler=handler)
+
+    cache = commands.add_parser("cache", help="the facts cache ($GRAPHDEX_HOME/facts.sqlite)")
+    cache_commands = cache.add_subparsers(title="actions", metavar="ACTION")
+    clear = cache_commands.add_parser("clear", help="forget cached facts (the next run parses every file again)",
+                                      description="Forget the facts cache: of one repository, or all of it.")
+    clear.add_argument("--repo", help="only this repository id")
+    clear.set_defaults(handler=cmd_cache_clear)
 
     info = commands.add_parser("runtime", help="show the Python build, GIL state and executor choice")
     info.add_argument("--json", action="store_true", help="print JSON on stdout")
@@ -170,6 +187,36 @@ def cmd_index(args: argparse.Namespace) -> int:
     data = summary.to_dict()
     print(json.dumps(data) if args.json else format_summary(data))
     return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from .pipeline.run import check_root, run
+    from .store import open_store
+    from .watch import changes
+
+    settings, root = settings_from(args), check_root(args.path)
+    stop = Event()
+    try:
+        with open_store(settings) as store:
+            summary = run(root, settings, repo=args.name, store=store, cancel=stop)
+            print(_watch_line(summary.to_dict(), [], args.json), flush=True)
+            print(f"graphdex: watching {root} (Ctrl-C stops)", file=sys.stderr, flush=True)
+            for paths in changes(root, stop):  # a Ctrl-C while waiting ends this loop quietly
+                summary = run(root, settings, repo=args.name, store=store, cancel=stop)
+                print(_watch_line(summary.to_dict(), paths, args.json), flush=True)
+    except KeyboardInterrupt:  # during a run: it stopped at a batch boundary, the graph is consistent
+        stop.set()
+    print(f"graphdex: stopped watching {root}", file=sys.stderr)
+    return 0
+
+
+def _watch_line(s: dict[str, Any], paths: list[str], as_json: bool) -> str:
+    if as_json:
+        return json.dumps({"changed_paths": paths, **s})
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    what = f"{shown} changed: " if paths else "indexed: "
+    return (f"{what}{s['files_changed'] + s['files_retried']} files rewritten, {s['files_deleted']} deleted, "
+            f"+{s['edges_added']} / -{s['edges_removed']} relationships in {s['wall_seconds']:.2f}s")
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -259,6 +306,15 @@ def cmd_db_status(args: argparse.Namespace) -> int:
 def cmd_db_install_runtime(args: argparse.Namespace) -> int:
     path = localdb.install_runtime(settings_from(args).home)
     _print(args, {"runtime": str(path)}, f"ArcadeDB runtime installed in {path}")
+    return 0
+
+
+def cmd_cache_clear(args: argparse.Namespace) -> int:
+    from .pipeline.cache import cache_path, forget_facts
+
+    settings = settings_from(args)
+    forget_facts(settings.home, args.repo)
+    print(f"forgot the cached facts of {args.repo!r}" if args.repo else f"removed {cache_path(settings.home)}")
     return 0
 
 

@@ -63,6 +63,7 @@ class IndexJob:
     finished_at: str | None = None
     error: str | None = None
     summary: Summary | None = None
+    trigger: str = "request"  # "request": asked for by a client; "watch": a refresh after files changed
     cancel_event: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _started: float | None = None
@@ -108,6 +109,7 @@ class IndexJob:
             elapsed = (self._ended or time.monotonic()) - self._started if self._started else 0.0
             out: JobStatus = {
                 "job_id": self.id,
+                "trigger": self.trigger,
                 "repo": self.repo,
                 "root": self.root,
                 "state": self.state,
@@ -231,6 +233,7 @@ class JobManager:
         self._history = history
         self._owner = owner
         self._watchers: dict[object, JobWatcher] = {}
+        self._fresh: dict[str, _Keeper] = {}  # root -> what keeps that repository fresh (watch mode)
 
     def watch(self, watcher: JobWatcher) -> Callable[[], None]:
         """Call `watcher(job, change)` on every change of every job, and return a function that stops it.
@@ -259,7 +262,8 @@ class JobManager:
             except Exception:  # noqa: BLE001 - an observer's failure must not fail the job
                 log.exception("job watcher failed on %s of job %s", change, job.id)
 
-    def submit(self, root: str | Path, settings: Settings, repo: str | None = None) -> tuple[IndexJob, bool]:
+    def submit(self, root: str | Path, settings: Settings, repo: str | None = None,
+               trigger: str = "request") -> tuple[IndexJob, bool]:
         """Start indexing `root` (an existing directory); (job, False) when one for it is already active."""
         path = Path(root).expanduser().resolve()
         name = repo_name_for(path, repo)
@@ -268,7 +272,7 @@ class JobManager:
                 if job.root == str(path) and job.active:
                     return job, False
             job = IndexJob(id=uuid.uuid4().hex[:12], repo=name, root=str(path), settings=settings,
-                           _notify=self._notify)
+                           trigger=trigger, _notify=self._notify)
             self._jobs[job.id] = job
             self._trim()
         self._notify(job, "created")
@@ -303,7 +307,44 @@ class JobManager:
             job._changed("state")
         return job
 
+    # -- keeping repositories fresh (watch mode) -----------------------------------------------------------
+
+    def keep_fresh(self, root: str | Path, settings: Settings, repo: str | None = None) -> None:
+        """Re-index `root` whenever its files change, as jobs of trigger "watch" (until `stop_fresh`)."""
+        path = str(Path(root).expanduser().resolve())
+        with self._lock:
+            if path in self._fresh:
+                return
+            keeper = self._fresh[path] = _Keeper(self, path, settings, repo)
+        keeper.start()
+
+    def stop_fresh(self, root: str | Path | None = None, repo: str | None = None) -> bool:
+        """Stop watching a root (or every root of a repository id); True if one was watched."""
+        with self._lock:
+            roots = [r for r, k in self._fresh.items() if r == (str(Path(root).resolve()) if root else None)
+                     or (repo is not None and k.repo == repo)]
+            keepers = [self._fresh.pop(r) for r in roots]
+        for keeper in keepers:
+            keeper.stop()
+        return bool(keepers)
+
+    def watching(self, root: str) -> bool:
+        with self._lock:
+            return root in self._fresh
+
+    def _ended(self, job: IndexJob) -> None:
+        """A job ended: changes that came meanwhile get their own run now."""
+        with self._lock:
+            keeper = self._fresh.get(job.root)
+        if keeper is not None:
+            keeper.job_ended()
+
     def shutdown(self) -> None:
+        with self._lock:
+            keepers = list(self._fresh.values())
+            self._fresh.clear()
+        for keeper in keepers:
+            keeper.stop()
         for job in self.list():
             job.cancel_event.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -337,3 +378,36 @@ class JobManager:
         job._set(**end, phase=end["state"], finished_at=_now(), _ended=time.monotonic())
         log.info("index job %s (%s) %s", job.id, job.root, job.state)
         job._changed("state")
+        self._ended(job)
+
+
+class _Keeper:
+    """Keeps one repository fresh: a file watcher whose bursts of changes become refresh jobs. Changes that come
+    while a job of this root runs are not lost: one more refresh follows it."""
+
+    def __init__(self, jobs: JobManager, root: str, settings: Settings, repo: str | None) -> None:
+        from .watch import Watcher  # imported on use: only watching servers need watchfiles
+
+        self.jobs, self.root, self.settings, self.repo = jobs, root, settings, repo
+        self.watcher = Watcher(root, self.changed)
+        self._pending = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self.watcher.start()
+
+    def stop(self) -> None:
+        self.watcher.stop()
+
+    def changed(self, paths: list[str]) -> None:
+        log.info("%d files changed under %s: refreshing", len(paths), self.root)
+        _, created = self.jobs.submit(self.root, self.settings, self.repo, trigger="watch")
+        if not created:  # a job of this root is running: refresh once more when it ends
+            with self._lock:
+                self._pending = True
+
+    def job_ended(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, False
+        if pending:
+            self.jobs.submit(self.root, self.settings, self.repo, trigger="watch")

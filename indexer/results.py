@@ -144,6 +144,8 @@ class FileProblem(TypedDict):
 
 class JobStatus(TypedDict):
     job_id: str
+    trigger: Annotated[str, Field(description="request (index_repository) or watch (a refresh after files "
+                                              "changed under a watched repository)")]
     repo: str
     root: str
     state: Annotated[str, Field(description="queued, running, succeeded, failed or cancelled")]
@@ -189,6 +191,14 @@ class IndexStarted(TypedDict):
     allowed_roots: list[str]
     roots_source: Annotated[str, Field(description="client roots, GRAPHDEX_ALLOWED_ROOTS or current working "
                                                    "directory")]
+
+
+class RepositoryWatch(TypedDict):
+    repo: str
+    roots: Annotated[list[str], Field(description="the folders of this repository id the server has indexed")]
+    watching: Annotated[bool, Field(description="true while the server re-indexes it when its files change")]
+    last_job: Annotated[JobStatus | None, Field(description="the newest job of this repository")]
+    last_refresh: Annotated[JobStatus | None, Field(description="the newest refresh after files changed")]
 
 
 class JobList(TypedDict):

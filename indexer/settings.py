@@ -59,6 +59,15 @@ def parse_size(raw: str, source: str) -> int:
         raise ConfigError(f"{source} must be a size such as 1048576, 512K or 1M, not {raw!r}") from None
 
 
+def parse_bool(raw: str, source: str) -> bool:
+    text = raw.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{source} must be on or off (1/0, true/false, yes/no), not {raw!r}")
+
+
 def parse_text(raw: str, source: str) -> str:
     return raw
 
@@ -124,6 +133,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("allowed_roots", "GRAPHDEX_ALLOWED_ROOTS", None, "the server's working directory",
             "MCP server: folders index_repository may read when the client offers no roots "
             "(separated by os.pathsep)", parse_paths),
+    Setting("watch", "GRAPHDEX_WATCH", None, "off", "MCP server: keep every repository it indexes fresh, "
+            "re-indexing when its files change (index_repository's `watch` argument decides per repository)",
+            parse_bool),
     Setting("log_level", "GRAPHDEX_LOG_LEVEL", None, "INFO", "MCP server: the stderr log level"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -152,6 +164,7 @@ class Settings:
     arcadedb_home: Path | None = None
     # The MCP face.
     allowed_roots: tuple[Path, ...] = ()
+    watch: bool = False
     log_level: str = "INFO"
 
     @property

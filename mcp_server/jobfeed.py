@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("graphdex.mcp")
 
 JOBS_URI = "graphdex://jobs"
+REPOS_URI = "graphdex://repos"
 UPDATE_INTERVAL = 0.25  # seconds: at most 4 resources/updated per resource per second, besides state changes
 
 
@@ -100,6 +101,8 @@ class JobFeed:
             self._dirty_jobs.add(job.id)
             for uri in (job_uri(job.id), JOBS_URI):
                 self._dirty[uri] = self._dirty.get(uri, False) or urgent
+            if urgent:  # a repository's resource changes with its jobs' states (a refresh began or ended)
+                self._dirty[f"{REPOS_URI}/{job.repo}"] = True
             if self._poked or self._loop is None:
                 return
             self._poked = True

@@ -36,6 +36,7 @@ from pydantic import Field
 from indexer import __version__, runtime
 from indexer import results as r
 from indexer.errors import ConfigError, GraphdexError
+from indexer.pipeline.cache import forget_facts
 from indexer.roots import allowed_path, uri_path
 from indexer.settings import EXECUTORS, MAX_WORKERS
 from indexer.store import queries
@@ -43,7 +44,7 @@ from indexer.store.connect import server_info
 from indexer.store.queries import DEFAULT_ROWS, MAX_DEPTH, MAX_ROWS
 
 from .app import App
-from .jobfeed import JOBS_URI, JobFeed, job_uri
+from .jobfeed import JOBS_URI, REPOS_URI, JobFeed, job_uri
 
 if TYPE_CHECKING:
     from indexer.jobs import IndexJob
@@ -184,6 +185,12 @@ async def index_repository(
         Field(gt=0, description="with wait=true, answer after this many seconds at the latest, with the job "
                                 "still running (no limit when omitted)"),
     ] = None,
+    watch: Annotated[
+        bool | None,
+        Field(description="true: keep the repository fresh, re-indexing it whenever its files change (its "
+                          "resource graphdex://repos/{repo} tells subscribers of each refresh); false: stop; "
+                          "omitted: GRAPHDEX_WATCH decides for a repository not watched yet"),
+    ] = None,
 ) -> r.IndexStarted:
     """Index (or re-index) a repository into the code graph in the background, and answer with the job.
 
@@ -202,6 +209,10 @@ async def index_repository(
     FEED.meet(ctx.session, ctx.request_context.protocol_version)
     FEED.attach(await blocking(lambda: APP.jobs))
     job, created = await blocking(APP.jobs.submit, root, settings, name)
+    if watch or (watch is None and settings.watch):
+        await blocking(APP.jobs.keep_fresh, root, settings, name)
+    elif watch is False:
+        await blocking(APP.jobs.stop_fresh, root)
     if wait:
         try:
             await wait_for(ctx, job, wait_seconds)
@@ -353,11 +364,15 @@ async def remove_repository(
     repo: Annotated[str, Field(min_length=1, description="repository id (see list_repositories)")],
 ) -> r.Removed:
     """Delete a repository and all its nodes and relationships from the graph (the files on disk are not
-    touched). Refused while an index job for it is queued or running."""
+    touched), stop watching it, and forget its cached facts. Refused while an index job for it is queued or
+    running."""
     active = APP.jobs.active_for_repo(repo)
     if active is not None:
         raise ToolError(f"repository {repo!r} is being indexed by job {active.id}; cancel_index it first")
-    return await graph(queries.remove_repository, repo)
+    APP.jobs.stop_fresh(repo=repo)
+    removed = await graph(queries.remove_repository, repo)
+    await blocking(forget_facts, APP.settings.home, repo)
+    return removed
 
 
 @mcp.tool(annotations=READ_ONLY)
@@ -468,6 +483,28 @@ def job_resource(job_id: str) -> str:
     if job is None:
         raise ResourceNotFoundError(f"no index job with id {job_id!r}; graphdex://jobs lists recent jobs")
     return json.dumps(job.status(), indent=2)
+
+
+@mcp.resource(
+    REPOS_URI + "/{repo}",
+    name="repository",
+    mime_type="application/json",
+    description="One repository as this server keeps it: its roots, whether it is watched (re-indexed when its "
+    "files change), its newest job and newest refresh. Subscribe to be told of each refresh.",
+)
+def repository_resource(repo: str) -> str:
+    jobs = [j for j in APP.job_list() if j.repo == repo]
+    if not jobs:
+        raise ResourceNotFoundError(f"this server has not indexed a repository {repo!r}")
+    refreshes = [j for j in jobs if j.trigger == "watch"]
+    answer: r.RepositoryWatch = {
+        "repo": repo,
+        "roots": sorted({j.root for j in jobs}),
+        "watching": any(APP.jobs.watching(j.root) for j in jobs),
+        "last_job": jobs[0].status(),
+        "last_refresh": refreshes[0].status() if refreshes else None,
+    }
+    return json.dumps(answer, indent=2)
 
 
 @mcp.resource(

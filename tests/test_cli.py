@@ -115,3 +115,20 @@ def test_serve_speaks_only_protocol_on_stdout(tmp_path: Path) -> None:
     assert done.stdout == ""
     assert "graphdex MCP server" in done.stderr
     assert not (tmp_path / "home" / "server.json").exists()
+
+
+def test_the_facts_cache_spares_parsing_and_can_be_cleared(tmp_path: Path, graph_home: Path,
+                                                           graph_server: object) -> None:
+    repo = make_sample_repo(tmp_path / "cached")
+    first = json.loads(graphdex("index", str(repo), "--json", "--name", "cli-cache", home=graph_home).stdout)
+    assert first["files_parsed"] == first["files_indexed"] + first["files_failed"] == 6
+    util = repo / "pkg" / "geometry" / "util.py"
+    util.write_text(util.read_text() + "\n# edited\n")
+    second = json.loads(graphdex("index", str(repo), "--json", "--name", "cli-cache", home=graph_home).stdout)
+    assert (second["files_parsed"], second["files_changed"], second["files_indexed"]) == (1, 1, 6)
+    nothing = json.loads(graphdex("index", str(repo), "--json", "--name", "cli-cache", home=graph_home).stdout)
+    assert nothing["files_parsed"] == 0 and nothing["relationships"] == second["relationships"]
+    cleared = graphdex("cache", "clear", "--repo", "cli-cache", home=graph_home)
+    assert cleared.returncode == 0 and "forgot the cached facts of 'cli-cache'" in cleared.stdout
+    again = json.loads(graphdex("index", str(repo), "--json", "--name", "cli-cache", home=graph_home).stdout)
+    assert again["files_parsed"] == 6 and again["files_changed"] == 0 and again["edges_added"] == 0

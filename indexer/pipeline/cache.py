@@ -143,3 +143,14 @@ def _loads(blob: bytes) -> object:
 
 def cache_path(home: Path) -> Path:
     return Path(home) / "facts.sqlite"
+
+
+def forget_facts(home: Path, repo: str | None = None) -> None:
+    """Drop one repository's cached facts and edges, or the whole cache (its file) when `repo` is None."""
+    path = cache_path(home)
+    if repo is None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    elif path.exists():
+        with FactsCache(path) as cache:
+            cache.forget(repo)

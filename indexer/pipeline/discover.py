@@ -203,6 +203,49 @@ def _matches(regex: re.Pattern[str], path: str, is_dir: bool) -> bool:
     return False
 
 
+class Relevance:
+    """Would discovery look at this path? For change events (watch mode): the same rules as the walk, the
+    .gitignore files read once per folder and kept."""
+
+    def __init__(self, root: str | Path, extensions: frozenset[str] = DEFAULT_EXTENSIONS) -> None:
+        self.root = os.path.realpath(os.fspath(root))
+        self.extensions = extensions
+        self._stacks: dict[str, IgnoreStack] = {}
+
+    def relevant(self, path: str | Path) -> bool:
+        """A candidate source file (or a .gitignore, which changes what is) that no rule excludes."""
+        rel = os.path.relpath(os.path.realpath(os.fspath(path)), self.root).replace(os.sep, "/")
+        if rel.startswith("../") or rel == "..":
+            return False
+        parts = rel.split("/")
+        if any(_is_default_excluded(part) for part in parts[:-1]):
+            return False
+        name = parts[-1]
+        if name == ".gitignore":
+            self._stacks.clear()  # the rules changed: read them again
+            return True
+        if os.path.splitext(name)[1] not in self.extensions:
+            return False
+        folder = "/".join(parts[:-1])
+        return not _is_ignored(self._stack(folder), rel, is_dir=False) and not self._folder_ignored(parts[:-1])
+
+    def _folder_ignored(self, parts: list[str]) -> bool:
+        for depth in range(1, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            if _is_ignored(self._stack("/".join(parts[: depth - 1])), folder, is_dir=True):
+                return True
+        return False
+
+    def _stack(self, folder: str) -> IgnoreStack:
+        """The ignore rules in force inside `folder` (relative; "" for the root)."""
+        if folder not in self._stacks:
+            parent = folder.rpartition("/")[0] if "/" in folder else ""
+            stack = self._stack(parent) if folder else _root_excludes(self.root)
+            rules = _load_rules(os.path.join(self.root, folder, ".gitignore"))
+            self._stacks[folder] = (*stack, (folder + "/" if folder else "", rules)) if rules else stack
+        return self._stacks[folder]
+
+
 def _is_default_excluded(name: str) -> bool:
     return name in DEFAULT_EXCLUDED_DIRS or name.endswith(EXCLUDED_DIR_SUFFIXES)
 
