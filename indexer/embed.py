@@ -665,8 +665,9 @@ class _Call:
                 self.tokens_left += counts[i]
             else:
                 self._finish([i], [(None, "empty text (the API rejects it)")])
-        if sendable:
-            self.pending.append(_Piece(sendable))
+        # Pieces no larger than a batch can be, so cutting a batch off the front never copies the long tail.
+        size = embedder.settings.max_batch_texts
+        self.pending.extend(_Piece(sendable[i : i + size]) for i in range(0, len(sendable), size))
 
     def run(self) -> EmbedResult:
         cancelled = False
@@ -676,7 +677,12 @@ class _Call:
                     cancelled = True
                     break
                 self._send_more()
-                self._collect()
+                replies = self._wait()
+                self._send_more()  # the slots those requests freed: refill them before the bookkeeping
+                for serial, answer in replies:
+                    flown = self.flying.pop(serial, None)
+                    if flown is not None:  # else given up already (a stuck server fails all at once)
+                        self._handle(*flown, answer)
                 self._report()
         finally:
             self.abandoned.set()
@@ -708,21 +714,19 @@ class _Call:
 
     # -- answers
 
-    def _collect(self) -> None:
+    def _wait(self) -> list[tuple[int, _Answer]]:
+        """The answers that came in within POLL_SECONDS (all that are there once one is)."""
         # With nothing of ours in flight we only wait for another call to free a slot: look again soon.
         wait = POLL_SECONDS if self.flying else 0.02
         try:
             replies = [self.replies.get(timeout=wait)]
         except queue.Empty:
-            return
+            return []
         while True:
             try:
                 replies.append(self.replies.get_nowait())
             except queue.Empty:
-                break
-        for serial, answer in replies:
-            piece, ticket = self.flying.pop(serial)
-            self._handle(piece, ticket, answer)
+                return replies
 
     def _handle(self, piece: _Piece, ticket: Ticket, answer: _Answer) -> None:
         if answer.outcome is Outcome.OK and answer.outcomes is not None:
@@ -734,8 +738,7 @@ class _Call:
         elif answer.bisect and len(piece.indices) > 1:
             self._requeue(_halves(piece, piece.min_timeout, piece.timeouts))
         else:
-            if answer.outcome is not Outcome.TIMEOUT:
-                log.warning("embedding batch of %d texts failed: %s", len(piece.indices), answer.error)
+            log.warning("embedding batch of %d texts failed: %s", len(piece.indices), answer.error)
             self._finish(piece.indices, [(None, answer.error)] * len(piece.indices))
 
     def _timed_out(self, piece: _Piece, ticket: Ticket, answer: _Answer) -> None:
