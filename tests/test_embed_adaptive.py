@@ -113,6 +113,24 @@ def test_batch_stops_growing_when_latency_per_token_rises():
     assert controller.batch_size() == 16
 
 
+def test_past_the_target_a_batch_grows_only_while_it_is_much_cheaper_per_token():
+    clock = Clock()
+    controller = make(clock)
+    # 8 s per request on top of 0.25 s per text: bigger batches are much cheaper per text, up to a point.
+    sim = Sim(controller, clock, serial=True, per_token=0.025, base=8.0)
+    sim.run(2000)
+    sizes = [t.texts for t in sim.sent]
+    # 16: 12 s (doubled once anyway), 32: 16 s, 64: 24 s, 128: 40 s (each >= 15% cheaper per token, and twice
+    # it within a third of the 300 s ceiling), 256: 72 s, only 10% cheaper: it stays.
+    assert sizes[:5] == [16, 32, 64, 128, 256] and max(sizes) == 256
+    assert controller.state().batch == 256
+    clock = Clock()
+    controller = make(clock)
+    very_slow = Sim(controller, clock, serial=True, per_token=0.15)  # 1.5 s per text: 16 take 24 s
+    very_slow.run(200)
+    assert [t.texts for t in very_slow.sent][:3] == [16, 32, 32]  # one doubling to find out; flat: no more
+
+
 def test_only_full_batches_of_the_current_size_judge_the_size():
     controller = make(Clock())
     controller.finished(controller.try_send(5, 50, full=False), Outcome.OK, 0.1)
