@@ -107,10 +107,12 @@ class EmbedOutcome:
         }
 
 
-def disabled_summary(settings: EmbeddingSettings) -> dict[str, Any]:
+def disabled_summary(settings: EmbeddingSettings, reason: str | None = None) -> dict[str, Any]:
+    """The summary of a run that embedded nothing: because the settings disable it, or for `reason` (e.g. a run
+    told to skip embedding; its files then have no chunks, and the next run that embeds catches them up)."""
     return {
         "enabled": False,
-        "reason": settings.disabled_reason,
+        "reason": reason or settings.disabled_reason,
         "model": settings.model,
         "dimensions": settings.vector_dimensions,
     }
