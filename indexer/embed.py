@@ -678,7 +678,10 @@ class _Call:
                     break
                 self._send_more()
                 replies = self._wait()
-                self._send_more()  # the slots those requests freed: refill them before the bookkeeping
+                if all(answer.outcome is Outcome.OK for _, answer in replies):
+                    # Refill the slots those requests freed before the bookkeeping. Not after a time-out or a
+                    # split: its halves go first, with their longer time-outs, at the next turn.
+                    self._send_more()
                 for serial, answer in replies:
                     flown = self.flying.pop(serial, None)
                     if flown is not None:  # else given up already (a stuck server fails all at once)
