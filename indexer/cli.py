@@ -14,19 +14,16 @@ from typing import Any
 
 from . import __version__, localdb, runtime
 from .errors import EXIT_CODES, GraphdexError
-from .settings import BY_NAME, EXECUTORS, IF_BUSY, SETTINGS, Settings, parse_size
+from .settings import BY_NAME, EMBEDDING_SETTINGS, EXECUTORS, IF_BUSY, SETTINGS, Settings, parse_size
 
 log = logging.getLogger("graphdex")
 
-EMBEDDING_ENV = "OPENAI_API_KEY, OPENAI_BASE_URL, GRAPHDEX_EMBED_MODEL, GRAPHDEX_EMBED_DIMENSIONS, " \
-                "GRAPHDEX_EMBED_CONCURRENCY"
-
-
 def epilog() -> str:
     names = ", ".join(s.env for s in SETTINGS if s.env)
+    embedding = ", ".join(s.env for s in EMBEDDING_SETTINGS if s.env)
     codes = "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES.items())
-    return (f"environment (the README's configuration table says what each does):\n  {names}\n"
-            f"  embeddings: {EMBEDDING_ENV}\n"
+    return (f"environment (the README's configuration tables say what each does):\n  {names}\n"
+            f"  embeddings: {embedding}\n"
             "Options given on the command line override the environment.\n\n"
             f"exit codes:\n{codes}\n")
 
@@ -91,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--name", help="repository id in the graph (default: the folder's name)")
     _add_setting_options(index)
     index.add_argument("--dry-run", action="store_true", help="parse and resolve without writing to a graph")
+    index.add_argument("--no-embed", action="store_true",
+                       help="skip embedding for this run (the next run that embeds catches up)")
     index.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
     index.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     index.set_defaults(handler=cmd_index)
@@ -177,7 +176,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     bar = None if args.no_progress else ProgressBar()
     cancel = Event()
     try:
-        summary = run(args.path, settings, repo=args.name, progress=bar, cancel=cancel, dry_run=args.dry_run)
+        summary = run(args.path, settings, repo=args.name, progress=bar, cancel=cancel, dry_run=args.dry_run,
+                      embed=not args.no_embed)
     except KeyboardInterrupt:
         cancel.set()
         raise

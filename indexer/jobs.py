@@ -58,12 +58,17 @@ class IndexJob:
     files_done: int = 0
     files_total: int = 0
     files_per_second: float = 0.0
+    texts_done: int = 0  # embed phase: texts embedded (or failed) of texts_total, at texts_per_second
+    texts_total: int = 0
+    texts_per_second: float = 0.0
+    embed_eta: float | None = None
     created_at: str = field(default_factory=_now)
     started_at: str | None = None
     finished_at: str | None = None
     error: str | None = None
     summary: Summary | None = None
     trigger: str = "request"  # "request": asked for by a client; "watch": a refresh after files changed
+    embed: bool = True  # false: this job skips embedding
     cancel_event: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _started: float | None = None
@@ -81,6 +86,9 @@ class IndexJob:
             if p.phase == "parse":
                 self.files_done, self.files_total = p.done, p.total
                 self.files_per_second = round(p.files_per_second, 1)
+            elif p.phase == "embed":
+                self.texts_done, self.texts_total = p.done, p.total
+                self.texts_per_second, self.embed_eta = round(p.texts_per_second, 2), p.eta_seconds
         self._changed("progress")
 
     def overall_progress(self) -> tuple[float, float | None, str]:
@@ -118,6 +126,9 @@ class IndexJob:
                 "files_done": self.files_done,
                 "files_total": self.files_total,
                 "files_per_second": self.files_per_second,
+                "texts_done": self.texts_done,
+                "texts_total": self.texts_total,
+                "texts_per_second": self.texts_per_second,
                 "eta_seconds": self._eta(),
                 "elapsed_seconds": round(elapsed, 2),
                 "executor": s.executor,
@@ -149,7 +160,11 @@ class IndexJob:
             return out
 
     def _eta(self) -> float | None:
-        if self.state != "running" or self.phase != "parse" or self.files_per_second <= 0:
+        if self.state != "running":
+            return None
+        if self.phase == "embed":
+            return None if self.embed_eta is None else round(self.embed_eta, 1)
+        if self.phase != "parse" or self.files_per_second <= 0:
             return None
         return round((self.files_total - self.files_done) / self.files_per_second, 1)
 
@@ -263,7 +278,7 @@ class JobManager:
                 log.exception("job watcher failed on %s of job %s", change, job.id)
 
     def submit(self, root: str | Path, settings: Settings, repo: str | None = None,
-               trigger: str = "request") -> tuple[IndexJob, bool]:
+               trigger: str = "request", embed: bool = True) -> tuple[IndexJob, bool]:
         """Start indexing `root` (an existing directory); (job, False) when one for it is already active."""
         path = Path(root).expanduser().resolve()
         name = repo_name_for(path, repo)
@@ -272,7 +287,7 @@ class JobManager:
                 if job.root == str(path) and job.active:
                     return job, False
             job = IndexJob(id=uuid.uuid4().hex[:12], repo=name, root=str(path), settings=settings,
-                           trigger=trigger, _notify=self._notify)
+                           trigger=trigger, embed=embed, _notify=self._notify)
             self._jobs[job.id] = job
             self._trim()
         self._notify(job, "created")
@@ -365,7 +380,7 @@ class JobManager:
         try:
             store = self._store_for(job.settings)
             summary = run(job.root, job.settings, repo=job.repo, store=store, progress=job.on_progress,
-                          cancel=job.cancel_event, owner=self._owner)
+                          cancel=job.cancel_event, owner=self._owner, embed=job.embed)
         except GraphdexError as exc:
             end = {"state": "failed", "error": str(exc)}
         except Exception as exc:  # noqa: BLE001 - a job thread must record every failure, not die silently

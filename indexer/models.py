@@ -363,7 +363,9 @@ class Progress:
     done: int
     total: int
     message: str = ""
-    files_per_second: float = 0.0
+    files_per_second: float = 0.0  # parse: files/s
+    texts_per_second: float = 0.0  # embed: texts/s
+    eta_seconds: float | None = None  # embed: estimated seconds left (parse: from files/s)
 
 
 REPORTED_PROBLEMS = 20  # skipped / failed files listed by path in a summary; the counts are always complete

@@ -8,6 +8,8 @@ from typing import TextIO
 
 from .models import Progress
 
+LOG_INTERVAL = 10.0  # seconds between progress lines when stderr is not a terminal
+
 
 class ProgressBar:
     """Renders pipeline Progress: `parse [#########.........] 412/734 files  180.5 files/s  ETA 2s`."""
@@ -27,7 +29,14 @@ class ProgressBar:
             if not self.tty:
                 self.stream.write(f"{p.phase}: {p.message}\n")
                 self.stream.flush()
-        if not self.tty or p.total == 0:
+                self.last = time.monotonic()
+        if not self.tty:  # a log, not a terminal: a line every LOG_INTERVAL while a long phase goes on
+            if p.total and time.monotonic() - self.last >= LOG_INTERVAL:
+                self.last = time.monotonic()
+                self.stream.write(f"{p.phase}: {p.done}/{p.total} {p.message}\n")
+                self.stream.flush()
+            return
+        if p.total == 0:
             return
         now = time.monotonic()
         if not new_phase and now - self.last < self.interval and p.done < p.total:
@@ -45,7 +54,11 @@ class ProgressBar:
             text += f" files  {p.files_per_second:7.1f} files/s"
             if p.files_per_second > 0 and p.done < p.total:
                 text += f"  ETA {(p.total - p.done) / p.files_per_second:4.0f}s"
-        return text.ljust(100)[:100]
+        elif p.phase == "embed" and p.texts_per_second:
+            text += f" texts  {p.texts_per_second:6.1f} texts/s"
+            if p.eta_seconds is not None and p.done < p.total:
+                text += f"  ETA {p.eta_seconds:4.0f}s"
+        return text.ljust(110)[:110]
 
     def _end_line(self) -> None:
         if self.tty and self.drawn:

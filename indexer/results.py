@@ -155,7 +155,11 @@ class JobStatus(TypedDict):
     files_done: int
     files_total: int
     files_per_second: float
-    eta_seconds: Annotated[float | None, Field(description="estimated seconds left while parsing")]
+    texts_done: Annotated[int, Field(description="embed phase: texts embedded (or failed) so far")]
+    texts_total: Annotated[int, Field(description="embed phase: texts to embed this run")]
+    texts_per_second: Annotated[float, Field(description="embed phase: the server's measured speed (slow vs "
+                                                         "stuck: 0 with requests in flight for long is stuck)")]
+    eta_seconds: Annotated[float | None, Field(description="estimated seconds left while parsing or embedding")]
     elapsed_seconds: float
     executor: Annotated[str, Field(description="serial, thread or process (auto before the run decides)")]
     executor_reason: str | None

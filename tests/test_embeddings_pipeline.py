@@ -144,7 +144,8 @@ def test_429_with_retry_after_and_500_are_recovered(
     summary = index(sample, graph_settings, store, "emb-retry", emb, tmp_path / "c.sqlite", fresh=True)
     e = summary.embeddings
     assert e["failed"] == 0 and e["embedded"] == SAMPLE_CHUNKS and e["retries"] == 2
-    assert [r.status for r in server.requests] == [429, 500, 200]
+    # The first batch (16 texts, one request in flight) is retried twice, then the last 4 texts go.
+    assert [r.status for r in server.requests] == [429, 500, 200, 200]
     assert summary.files_failed == 0
     assert len(chunk_rows(store, "emb-retry")) == SAMPLE_CHUNKS
 
@@ -264,3 +265,19 @@ def test_changed_dimensions_rebuild_the_vector_index(
     # 16 hashed dimensions blur the test server's bag of words: the index answers, near the top
     assert "pkg.geometry.util.distance" in [r["qualified_name"] for r in found["results"]]
     writes.delete_repository(store, "emb-dims")
+
+
+def test_a_run_told_not_to_embed_leaves_chunks_for_the_next(
+    sample: Path, graph_settings: Settings, store: GraphStore, emb: EmbeddingSettings, server: EmbeddingServer,
+    tmp_path: Path,
+) -> None:
+    """`--no-embed` / embed=false: the graph is built, no request is sent, the summary says why; the next run
+    that embeds catches those files up (they have no chunks), with nothing else to do."""
+    skipped = index(sample, graph_settings, store, "emb-skip", emb, tmp_path / "cache.sqlite", fresh=True,
+                    embed=False)
+    assert skipped.embeddings is not None and skipped.embeddings["enabled"] is False
+    assert "skipped for this run" in skipped.embeddings["reason"]
+    assert server.request_count == 0 and chunk_rows(store, "emb-skip") == []
+    caught_up = index(sample, graph_settings, store, "emb-skip", emb, tmp_path / "cache.sqlite")
+    assert caught_up.files_changed == 0 and caught_up.embeddings is not None
+    assert caught_up.embeddings["embedded"] == SAMPLE_CHUNKS and len(chunk_rows(store, "emb-skip")) == SAMPLE_CHUNKS

@@ -19,8 +19,17 @@ Failures never stop the run: a file with any chunk that got no vector (after the
 in the summary's failed files as "embedding failed: …", keeps whatever chunks did get vectors, and has its
 hash cleared so the next run retries it (from the cache, for the chunks that succeeded).
 
-Concurrency: requests in flight are `EmbeddingSettings.concurrency` (GRAPHDEX_EMBED_CONCURRENCY, default 8),
+Requests: the Embedder learns the batch size and the requests in flight from the server's answers
+(indexer/embeddings/adaptive.py), within the caps GRAPHDEX_EMBED_BATCH_SIZE and GRAPHDEX_EMBED_CONCURRENCY (default 8),
 independent of GRAPHDEX_WORKERS: embedding is network-bound, so the CPU count says nothing about it.
+
+Cancel: the stage returns within a fraction of a second of `cancel` being set, also in the middle of requests
+(they are abandoned), and then writes nothing to the graph: the files keep no chunks and are stale next time.
+Vectors that did arrive are in the cache, so the next run does not ask for them again.
+
+Progress: `progress(done, total, message)` counts chunks (cached ones are done at once) and comes at least twice
+a second while requests are in flight, its message holding texts/s, the ETA and the requests in flight;
+`embed_progress` gets the same as a typed `EmbedProgress` record.
 """
 
 from __future__ import annotations
@@ -35,15 +44,9 @@ from pathlib import Path
 from threading import Event
 from typing import Any
 
+from ..embeddings.cache import SqliteEmbeddingCache, default_cache_path, embed_with_cache
 from ..embeddings.chunk import Chunk, chunks_for_module, chunks_for_symbol
-from ..embeddings.provider import (
-    Embedder,
-    EmbeddingSettings,
-    SqliteEmbeddingCache,
-    Vector,
-    default_cache_path,
-    embed_with_cache,
-)
+from ..embeddings.provider import Embedder, EmbeddingSettings, EmbedProgress
 from ..embeddings.tokens import encoding_for, ensure_offline_cache
 from ..models import FileFacts, Symbol
 from ..settings import Settings
@@ -53,8 +56,8 @@ from ..store import vectors as vector_index
 
 log = logging.getLogger(__name__)
 
-SLICE_CHUNKS = 4096  # chunks per embed call: progress and cancel are checked between slices
 ProgressFn = Callable[[int, int, str], None]  # (done, total, message)
+EmbedProgressFn = Callable[[EmbedProgress], None]
 
 
 @dataclass
@@ -70,6 +73,10 @@ class EmbedOutcome:
     requests: int = 0
     tokens: int = 0
     retries: int = 0
+    timeouts: int = 0
+    texts_per_second: float = 0.0  # chunks embedded by the provider per second of the embed step
+    batch: int = 0  # the batch size and concurrency the Embedder had learned at the end
+    concurrency_used: int = 0
     dimensions: int | None = None
     seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)  # chunk / embed / write seconds
@@ -91,16 +98,22 @@ class EmbedOutcome:
             "requests": self.requests,
             "tokens": self.tokens,
             "retries": self.retries,
+            "timeouts": self.timeouts,
+            "texts_per_second": self.texts_per_second,
+            "batch": self.batch,
+            "concurrency_used": self.concurrency_used,
             "seconds": round(self.seconds, 3),
             "steps": {k: round(v, 3) for k, v in self.steps.items()},
             "index_rebuilt": self.index_rebuilt,
         }
 
 
-def disabled_summary(settings: EmbeddingSettings) -> dict[str, Any]:
+def disabled_summary(settings: EmbeddingSettings, reason: str | None = None) -> dict[str, Any]:
+    """The summary of a run that embedded nothing: because the settings disable it, or for `reason` (e.g. a run
+    told to skip embedding; its files then have no chunks, and the next run that embeds catches them up)."""
     return {
         "enabled": False,
-        "reason": settings.disabled_reason,
+        "reason": reason or settings.disabled_reason,
         "model": settings.model,
         "dimensions": settings.vector_dimensions,
     }
@@ -184,7 +197,7 @@ def stale_paths(
         if count == 0:
             if f.symbols or f.lines > 1:  # might have something to embed (an empty file is cheap to re-check)
                 stale.add(f.path)
-        elif model != settings.model or (settings.dimensions and dims != settings.dimensions):
+        elif model != settings.model_key or (settings.dimensions and dims != settings.dimensions):
             stale.add(f.path)
     return stale
 
@@ -204,8 +217,11 @@ def embed_files(
     cache_path: str | Path | None = None,
     progress: ProgressFn | None = None,
     cancel: Event | None = None,
+    embed_progress: EmbedProgressFn | None = None,
 ) -> EmbedOutcome:
-    """Embed the chunks of `changed` files (and of stale unchanged ones) and write them to the graph."""
+    """Embed the chunks of `changed` files (and of stale unchanged ones) and write them to the graph.
+
+    See the module docstring for `progress`, `embed_progress` and `cancel`."""
     started = time.perf_counter()
     report = progress or (lambda done, total, message: None)
     cancel = cancel or Event()
@@ -218,6 +234,8 @@ def embed_files(
     chunks: list[Chunk] = []
     path_of: dict[str, str] = {}  # chunk id -> path
     for f in work:
+        if cancel.is_set():
+            break
         try:
             lines = source_lines(root, f.path)
         except (OSError, ValueError):  # deleted since parsing: its nodes go at the next run
@@ -227,30 +245,28 @@ def embed_files(
             path_of[chunk.id] = f.path
     outcome.files, outcome.chunks = len(work), len(chunks)
     outcome.steps["chunk"] = time.perf_counter() - started
-    errors: dict[str, str] = {}
-    vectors: dict[str, Vector] = {}
     embedder = shared_embedder(settings)
+
+    def tick(p: EmbedProgress) -> None:
+        report(p.done, p.total, p.message)
+        if embed_progress is not None:
+            embed_progress(p)
+
     cache = SqliteEmbeddingCache(cache_path or default_cache_path(graph_settings))
     try:
         report(0, len(chunks), f"embedding {len(chunks)} chunks")
-        for start in range(0, len(chunks), SLICE_CHUNKS):
-            if cancel.is_set():
-                outcome.cancelled = True
-                break
-            part = chunks[start : start + SLICE_CHUNKS]
-            got, stats = embed_with_cache(embedder, cache, part)
-            vectors.update(got)
-            errors.update(stats.errors)
-            outcome.embedded += stats.embedded
-            outcome.cached += stats.cached
-            outcome.requests += stats.requests
-            outcome.tokens += stats.tokens
-            outcome.retries += stats.retries
-            report(start + len(part), len(chunks), f"{outcome.embedded} embedded, {outcome.cached} cached")
+        vectors, stats = embed_with_cache(embedder, cache, chunks, cancel=cancel, progress=tick)
     finally:
         cache.close()
+    errors = stats.errors
+    for name in ("embedded", "cached", "requests", "tokens", "retries", "timeouts"):
+        setattr(outcome, name, getattr(stats, name))
     outcome.failed = len(errors)
+    outcome.cancelled = stats.cancelled or cancel.is_set()
     outcome.steps["embed"] = time.perf_counter() - started - outcome.steps["chunk"]
+    outcome.texts_per_second = round(outcome.embedded / outcome.steps["embed"], 2) if outcome.embedded else 0.0
+    learned = embedder.state
+    outcome.batch, outcome.concurrency_used = learned.batch, learned.concurrency
     if outcome.cancelled:
         outcome.seconds = time.perf_counter() - started
         return outcome  # nothing written: these files keep no chunks and count as stale next time
@@ -271,7 +287,7 @@ def embed_files(
                 "index": c.index,
                 "text_hash": c.text_hash,
                 "tokens": c.tokens,
-                "model": settings.model,
+                "model": settings.model_key,
                 "dimensions": outcome.dimensions,
                 "embedding": vectors[c.id].tolist(),
             },

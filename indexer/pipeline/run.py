@@ -19,7 +19,7 @@ from threading import Event
 from typing import Any
 
 from .. import runtime
-from ..embeddings.provider import EmbeddingSettings
+from ..embeddings.provider import EmbeddingSettings, EmbedProgress
 from ..errors import RepositoryBusyError, RepositoryError
 from ..models import (
     EXTERNAL_MODULE,
@@ -82,6 +82,7 @@ class _Outputs:
     facts: list[FileFacts] = field(default_factory=list)  # every file's: parsed now or from the facts cache
     reused: IndexState | None = None  # nothing changed: the last complete run's figures stand
     files_in_index: int | None = None  # when the facts were not loaded (nothing changed)
+    skip_embedding: bool = False  # this run was told not to embed
     nodes: NodeWrites | None = None
     resolution: Resolution | None = None
     edges: EdgeWrites | None = None
@@ -102,11 +103,13 @@ def run(
     embeddings: EmbeddingSettings | None = None,
     embedding_cache: str | os.PathLike[str] | None = None,
     owner: str = "graphdex index",
+    embed: bool = True,
 ) -> Summary:
     """Index the repository at `root`. With `dry_run`, parse and resolve without a graph server.
 
     `embeddings` defaults to EmbeddingSettings.from_env(); `embedding_cache` to <home>/embeddings.sqlite.
-    `owner` names this run to another run that finds the repository busy."""
+    `owner` names this run to another run that finds the repository busy. `embed=False` skips embedding for this
+    run (the next run that embeds catches its files up)."""
     started = time.perf_counter()
     runtime.watch_gil()
     path = check_root(root)
@@ -115,7 +118,7 @@ def run(
     report = progress or (lambda p: None)
     cancel = cancel or Event()
     embedding = None if dry_run else (embeddings or EmbeddingSettings.from_env())
-    out = _Outputs()
+    out = _Outputs(skip_embedding=not embed)
     cache_file = ":memory:" if dry_run else cache_path(settings.home)  # a dry run leaves nothing behind
     with _store(store, settings, dry_run) as graph, FactsCache(cache_file) as facts_cache:
         stages = _Stages(name, str(path), settings, graph, clock, report, cancel, out, facts_cache)
@@ -220,7 +223,7 @@ class _Stages:
         self.out.reused = self.out.plan.state
         self.out.nodes = NodeWrites()
         self.out.files_in_index = len(unchanged)
-        if embedding is not None and embedding.enabled and not self._stopped():
+        if embedding is not None and embedding.enabled and not self.out.skip_embedding and not self._stopped():
             self.out.facts = sorted(self._load_facts(unchanged).values(), key=lambda f: f.path)
             self._embed(embedding, embed_cache)
         elif embedding is not None:
@@ -286,6 +289,9 @@ class _Stages:
 
         store, out = self.store, self.out
         assert store is not None and out.nodes is not None and out.plan is not None
+        if out.skip_embedding:
+            out.embedded = embed.disabled_summary(embedding, "skipped for this run (--no-embed / embed=false)")
+            return
         if not embedding.enabled:
             out.embedded = embed.disabled_summary(embedding)
             return
@@ -293,9 +299,14 @@ class _Stages:
             def report(done: int, total: int, message: str) -> None:
                 self.report(Progress("embed", done, total, message))
 
+            def requests(p: EmbedProgress) -> None:  # while requests are in flight, at least every 0.5 s
+                self.report(Progress("embed", p.done, p.total, p.message, texts_per_second=p.texts_per_second,
+                                     eta_seconds=p.eta_seconds))
+
             changed = set(out.plan.to_write) - {f.path for f in out.nodes.failed}
             out.embedded = embed.embed_files(store, self.repo, self.root, out.facts, changed, embedding,
-                                             self.settings, cache_path=cache, progress=report, cancel=self.cancel)
+                                             self.settings, cache_path=cache, progress=report, cancel=self.cancel,
+                                             embed_progress=requests)
         out.cancelled = out.cancelled or out.embedded.cancelled
 
     def _writers(self) -> int:
