@@ -19,7 +19,7 @@ from .chunk import Chunk
 from .provider import BatchCallback, Embedder, EmbedProgress, ProgressCallback, Vector
 
 if TYPE_CHECKING:
-    from typing import Self
+    from typing_extensions import Self
 
 log = logging.getLogger(__name__)
 

@@ -75,7 +75,7 @@ def chunks_for_module(
 ) -> list[Chunk]:
     """Chunks for a module's own code: every line outside all symbols (so its docstring, imports, constants,
     `if __name__ == "__main__":` blocks), runs of blank lines collapsed. [] if nothing but whitespace."""
-    inside = set()
+    inside: set[int] = set()
     for s in facts.symbols:  # nested symbols lie within top-level ones, so the union is the same
         inside.update(range(s.start_line, s.end_line + 1))
     lines = [line for n, line in enumerate(_strip_newlines(source_lines), 1) if n not in inside]

@@ -55,7 +55,7 @@ from ..settings import EMBEDDING_SETTINGS, read_env
 from .adaptive import AdaptiveController, ControllerState, Limits, Outcome, RateMeter, Ticket
 
 if TYPE_CHECKING:
-    from typing import Self
+    from typing_extensions import Self
 
 log = logging.getLogger(__name__)
 
@@ -520,7 +520,8 @@ class Embedder:
             started = time.monotonic()
             try:
                 response = self._client.embeddings.create(
-                    input=texts, model=s.model, encoding_format=s.encoding_format, timeout=ticket.timeout, **extra
+                    input=texts, model=s.model, encoding_format=s.encoding_format,  # type: ignore[arg-type]
+                    timeout=ticket.timeout, **extra
                 )
             except openai.APITimeoutError:
                 self._count(call.counters, timeouts=1)

@@ -117,7 +117,7 @@ def resolve_sites(evaluator: Evaluator, facts: list[FileFacts]) -> tuple[list[tu
     flows: dict[tuple[str, str], dict[tuple[int, int], tuple[int, Expr]]] = defaultdict(dict)
     readers: dict[tuple[str, str], list[int]] = defaultdict(list)  # parameter -> the sites that read it
     pending: Iterable[int] = range(len(sites))
-    evaluator.flows = flows  # type: ignore[assignment]
+    evaluator.flows = flows
     evaluator.prepare()
     evaluator.register_stores()
     cache: dict[tuple[int, Expr, str], SiteOutcome] = {}  # a callee written again in a file: the same outcome
@@ -126,7 +126,7 @@ def resolve_sites(evaluator: Evaluator, facts: list[FileFacts]) -> tuple[list[tu
         for i in pending:
             ctx, call = sites[i]
             key = (ctx, call.callee, call.kind)
-            outcome = cache.get(key)  # type: ignore[assignment]
+            outcome = cache.get(key)
             if outcome is None:
                 outcome = cache[key] = _outcome(evaluator, ctx, call)
             outcomes[i] = outcome

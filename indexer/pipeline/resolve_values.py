@@ -314,7 +314,7 @@ class Evaluator:
             try:
                 found = self._binding(ctx, bid, None, None)
                 reads = frozenset(self.reads) if self.reads else None
-                for param in reads or ():
+                for param in reads or ():  # type: ignore[var-annotated]
                     self.readers[param].append(key)
                 self.plain[ctx][bid] = (found, reads)
                 return found
@@ -1053,8 +1053,8 @@ class Evaluator:
                         add(out, found, max(rank, r), and_(cond, c))
             return out or {("unk", "dynamic"): (SCOPE, "")}
         if kind == "lam":
-            found = _TAGS[obj[2][0]](self, obj[1], obj[2], None, None)
-            return {o: (max(r, RETURN) if o[0] != "unk" else r, c) for o, (r, c) in found.items()}
+            found = _TAGS[obj[2][0]](self, obj[1], obj[2], None, None)  # type: ignore[assignment]
+            return {o: (max(r, RETURN) if o[0] != "unk" else r, c) for o, (r, c) in found.items()}  # type: ignore[attr-defined]
         if kind == "getter":
             inner = obj[1]
             if inner[0] == "view":

@@ -382,7 +382,7 @@ class _Walker:
         for st in body:
             t = type(st)
             if t is ast.Assign:
-                for target in st.targets:
+                for target in st.targets:  # type: ignore[attr-defined]
                     _target_names(target, names)
             elif t in _DEFS:
                 names.add(st.name)  # type: ignore[attr-defined]
@@ -489,7 +489,7 @@ class _Walker:
         for st in body:
             handler = _STATEMENTS.get(type(st))
             if handler is not None:
-                handler(self, st)
+                handler(self, st)  # type: ignore[operator]
             else:
                 self._generic(st)
         del self.conds[depth:]  # conditions an `if` that returns left for the rest of this block
@@ -683,7 +683,7 @@ class _Walker:
             func, args = test.func, test.args  # type: ignore[attr-defined]
             if (type(func) is ast.Name and func.id == "isinstance" and len(args) == 2
                     and type(args[0]) is ast.Name and not test.keywords):  # type: ignore[attr-defined]
-                classes = args[1].elts if type(args[1]) is ast.Tuple else [args[1]]  # type: ignore[attr-defined]
+                classes = args[1].elts if type(args[1]) is ast.Tuple else [args[1]]
                 recording, self.recording = self.recording, False
                 values = [("inst", self._x(c)) for c in classes]
                 self.recording = recording
@@ -828,7 +828,7 @@ class _Walker:
         start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
         symbol = Symbol(
             id=symbol_id(self.repo, qname, ordinal),
-            kind=kind,
+            kind=kind,  # type: ignore[arg-type]
             qualified_name=qname,
             name=node.name,
             path=self.facts.path,
@@ -962,7 +962,7 @@ class _Walker:
     def _x(self, node: ast.expr) -> Expr:
         handler = _EXPRESSIONS.get(type(node))
         if handler is not None:
-            return handler(self, node)
+            return handler(self, node)  # type: ignore[operator]
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, list):
@@ -1013,7 +1013,7 @@ class _Walker:
                 self._x(key)
             v = self._x(value)
             if key is not None:
-                const = key.value if type(key) is ast.Constant else None  # type: ignore[attr-defined]
+                const = key.value if type(key) is ast.Constant else None
                 items.append((const if isinstance(const, (str, int)) else None, v))
         return ("dict", tuple(items))
 
@@ -1122,8 +1122,8 @@ class _Walker:
         if type(func) is ast.Name and func.id == "super":
             frame = self.frame
             if not node.keywords and (not args or (len(args) == 2 and type(args[0]) is ast.Name
-                                                   and frame.kind is METHOD and args[0].id == frame.parent.name
-                                                   and type(args[1]) is ast.Name)):  # type: ignore[union-attr]
+                                                   and frame.kind is METHOD and args[0].id == frame.parent.name  # type: ignore[union-attr]
+                                                   and type(args[1]) is ast.Name)):
                 # super() itself is part of the super().m() call site
                 return ("super", frame.class_id) if frame.kind is METHOD else UNKNOWN
         callee = self._x(func)
@@ -1175,7 +1175,7 @@ class _Walker:
                 carried = args[index]
                 if type(carried) in _REFS or (kind == "items" and type(carried) in (ast.List, ast.Tuple,
                                                                                      ast.Set, ast.Dict)):
-                    value = arg0 if index == 0 else self._x_quiet(carried)
+                    value = arg0 if index == 0 else self._x_quiet(carried)  # type: ignore[assignment]
                     if value is not None:
                         self.facts.stores.append((callee[1], value, kind))
         return ("c", callee, arg0, shape)
@@ -1324,19 +1324,19 @@ def _guards_of(test: ast.expr, negated: bool, params: set[str]) -> list[tuple[st
         return [(name, "falsy" if negated else "truthy", ())] if name in params else []
     if t is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
         return _guards_of(test.operand, not negated, params)  # type: ignore[attr-defined]
-    if t is ast.BoolOp and (type(test.op) is ast.And) != negated:  # a and b; not (a or b)
+    if t is ast.BoolOp and (type(test.op) is ast.And) != negated:  # type: ignore[attr-defined]
         return [g for value in test.values for g in _guards_of(value, negated, params)]  # type: ignore
     if t is ast.Compare and len(test.ops) == 1 and type(test.left) is ast.Name:  # type: ignore[attr-defined]
         name, op, right = test.left.id, _COMPARISONS.get(type(test.ops[0])), test.comparators[0]  # type: ignore
         if name not in params or op is None:
             return []
         if op in ("in", "not in"):
-            items = right.elts if type(right) in (ast.Tuple, ast.List, ast.Set) else None  # type: ignore
+            items = right.elts if type(right) in (ast.Tuple, ast.List, ast.Set) else None
             if items is None or not all(type(e) is ast.Constant for e in items):
                 return []
-            values = tuple(e.value for e in items)  # type: ignore[attr-defined]
+            values = tuple(e.value for e in items)
         elif type(right) is ast.Constant:
-            values = (right.value,)  # type: ignore[attr-defined]
+            values = (right.value,)
         else:
             return []
         if not all(isinstance(v, _CONSTANTS) for v in values):
@@ -1380,16 +1380,16 @@ def _pattern_names(pattern: ast.AST, out: set[str]) -> None:
 
 
 def _is_name(node: ast.expr, name: str) -> bool:
-    return type(node) is ast.Name and node.id == name  # type: ignore[attr-defined]
+    return type(node) is ast.Name and node.id == name
 
 
 def _last_name(node: ast.expr) -> str:
     if type(node) is ast.Call:
-        node = node.func  # type: ignore[attr-defined]
+        node = node.func
     if type(node) is ast.Name:
-        return node.id  # type: ignore[attr-defined]
+        return node.id
     if type(node) is ast.Attribute:
-        return node.attr  # type: ignore[attr-defined]
+        return node.attr
     return ""
 
 
