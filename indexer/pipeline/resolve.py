@@ -16,6 +16,7 @@ provenance wins and the conditions are or-ed ("" if any site is unconditional).
 from __future__ import annotations
 
 import gc
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from ..models import (
     FileFacts,
     RawCall,
     Resolution,
+    UnresolvedCall,
     external_module_id,
 )
 from .resolve_values import (
@@ -85,6 +87,7 @@ def _resolve(repo: str, facts: list[FileFacts]) -> Resolution:
         if outcome.reason is not None:
             counts["unresolved"] += 1
             counts[outcome.reason] += 1
+            _keep_unresolved(call, outcome.reason, result.unresolved_sites)  # issue 13: on the calling node
             continue
         counts["resolved"] += 1
         for target, rank, cond, _ in outcome.edges:
@@ -103,8 +106,24 @@ def _resolve(repo: str, facts: list[FileFacts]) -> Resolution:
             result.unresolved_bases += len(scope.bases) - min(len(found), len(scope.bases))
     result.call_sites = counts
     result.unresolved_calls = counts["unresolved"]
+    result.unresolved_sites.sort(key=lambda u: (u.caller_id, u.name, u.line, u.target))
     result.edges = sorted(edges, key=lambda e: (e.type, e.source, e.target))
     return result
+
+
+# The called name of a callee as written: its last identifier (`self.db.save` -> save, `f().g` -> g); callees
+# without one (`x[]`, `f()()`, `<lambda>`, `@deco()`) cannot carry an asked-for name and are not kept.
+_CALLED_NAME = re.compile(r"(?:^|\.)([A-Za-z_]\w*)$")
+_MIGHT_REACH_THE_REPOSITORY = (UNKNOWN_RECEIVER, DYNAMIC)  # builtin and external sites are known not to
+
+
+def _keep_unresolved(call: RawCall, reason: str, kept: list[UnresolvedCall]) -> None:
+    """Keep an unresolved site that carries a name and might have reached a function of the repository."""
+    if reason not in _MIGHT_REACH_THE_REPOSITORY:
+        return
+    match = _CALLED_NAME.search(call.target.removeprefix("@"))
+    if match:
+        kept.append(UnresolvedCall(call.caller_id, match.group(1), call.line, reason, call.target))
 
 
 def resolve_sites(evaluator: Evaluator, facts: list[FileFacts]) -> tuple[list[tuple[int, RawCall]],

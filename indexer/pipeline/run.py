@@ -38,7 +38,7 @@ from .discover import discover
 from .parse.stage import ParseOutcome, parse
 from .plan import compare, plan
 from .resolve import resolve
-from .write import EdgeWrites, NodeWriter, NodeWrites, finish, write_edges
+from .write import EdgeWrites, NodeWriter, NodeWrites, finish, write_edges, write_unresolved_calls
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +207,9 @@ class _Stages:
             held.check()
             out.edges = write_edges(store, self.repo, out.plan, out.resolution, s.batch_size, self._writers(),
                                     self.report)
+            # issue 13: unresolved call sites on their calling nodes, before the stamps (an interrupted run
+            # leaves its files unstamped, and every run compares the property on every node)
+            write_unresolved_calls(store, self.repo, out.plan, out.resolution, s.batch_size)
             if self._stopped():
                 return
             held.check()

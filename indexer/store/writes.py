@@ -72,6 +72,11 @@ def finish_files(store: GraphStore, repo: str, facts: Sequence[FileFacts], batch
     store.execute_batches(sql.FINISH_FILES, "rows", rows, batch_size, repo=repo)
 
 
+def set_unresolved_calls(store: GraphStore, rows: list[dict[str, Any]], batch_size: int) -> None:
+    """Set (or, with None, remove) nodes' `unresolved_calls`: rows {"id", "calls"}."""
+    store.execute_batches(sql.SET_UNRESOLVED_CALLS, "rows", rows, batch_size)
+
+
 def unstamp_files(store: GraphStore, repo: str, paths: Sequence[str]) -> None:
     """Forget these files' hashes, so the next run treats them as changed (and retries them)."""
     store.execute_batches(sql.UNSTAMP_FILES, "paths", list(paths), 1000, repo=repo)
