@@ -21,7 +21,8 @@ def upsert_repository(store: GraphStore, repo: str, root: str) -> None:
 
 
 def stamp_repository(store: GraphStore, repo: str, summary: dict[str, Any]) -> None:
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # microseconds: two runs never share a stamp, so answers cached by it (answers/facts.py) see each run
+    now = datetime.now(timezone.utc).isoformat(timespec="microseconds")
     store.execute(sql.STAMP_REPOSITORY, repo=repo, now=now, summary=summary)
 
 

@@ -1,0 +1,50 @@
+"""Helpers the answers share: symbol references, which code is test code, argument checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .. import results as r
+from ..errors import ConfigError
+from ..store.graph import GraphStore
+from . import conventions, lookup
+
+MAX_DEPTH = 5
+MAX_LIMIT = 1000
+
+
+def ref(row: dict[str, Any]) -> r.SymbolRef:
+    return {"id": row["id"], "kind": row["kind"], "qualified_name": row["qualified_name"], "path": row["path"],
+            "start_line": row["start_line"]}
+
+
+def check_range(name: str, value: int, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{name} must be from {low} to {high}, not {value!r}")
+    return value
+
+
+class TestCode:
+    """Decides which symbols are test code, by their file's language conventions."""
+
+    def __init__(self, store: GraphStore, repo: str, paths: Iterable[str | None]) -> None:
+        wanted = {p for p in paths if p}
+        declared = lookup.languages(store, repo, wanted) if wanted else {}
+        self._langs = {p: conventions.language(p, declared.get(p)) for p in wanted}
+
+    def language(self, path: str | None) -> conventions.Language:
+        return self._langs.get(path or "", conventions.PYTHON) if path else conventions.PYTHON
+
+    def in_test_file(self, path: str | None) -> bool:
+        return bool(path) and conventions.is_test_file(path or "", self.language(path))
+
+    def is_test(self, row: dict[str, Any]) -> bool:
+        """In a test file, or a test (or fixture) by its decorators."""
+        path = row.get("path")
+        if self.in_test_file(path):
+            return True
+        if row["kind"] not in ("Class", "Function", "Method"):
+            return False
+        return conventions.is_test_symbol(row["kind"], row.get("name") or "", row.get("decorators"),
+                                          self.language(path), in_test_file=False)
