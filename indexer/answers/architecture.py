@@ -88,6 +88,7 @@ def group_name(module: str, level: str) -> str:
 def import_graph(modules: list[dict[str, object]], imports: list[dict[str, object]], level: str) -> ImportGraph:
     graph = ImportGraph()
     name_of = {str(m["id"]): group_name(str(m["qualified_name"]), level) for m in modules}
+    tops = {str(m["qualified_name"]).split(".", 1)[0] for m in modules}
     for name in name_of.values():
         graph.names.add(name)
         graph.files[name] += 1
@@ -97,13 +98,20 @@ def import_graph(modules: list[dict[str, object]], imports: list[dict[str, objec
         if source is None:
             continue
         if edge["external"]:
-            importers_of[str(edge["name"]).split(".", 1)[0]].add(source)
+            importers_of[_outside_name(str(edge["name"]), tops)].add(source)
             continue
         target = name_of.get(str(edge["target"]))
         if target is not None and target != source:
             graph.out[source].add(target)
     graph.external = Counter({name: len(users) for name, users in importers_of.items()})
     return graph
+
+
+def _outside_name(name: str, tops: set[str]) -> str:
+    """An outside module by its top-level package (`numpy.linalg` -> numpy), unless that package is the
+    repository's own (`os.path` when os.py is in the repository): then its whole name."""
+    top = name.split(".", 1)[0]
+    return name if top in tops else top
 
 
 def strongly_connected(graph: ImportGraph) -> list[frozenset[str]]:

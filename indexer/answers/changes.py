@@ -51,6 +51,15 @@ def detect_changes(store: GraphStore, repo: str, base: str = "HEAD", depth: int 
     }
 
 
+METRICS = ("symbols", "files", "modules", "tests")
+
+
+def over_threshold(result: r.Changes, metric: str, limit: int) -> bool:
+    """Whether the changes reach more than `limit` dependent symbols, files, modules or tests (a pre-commit or
+    CI gate: `graphdex changes --fail-over N`)."""
+    return result["affected"][metric] > limit  # type: ignore[literal-required]
+
+
 def changed_symbols(symbols: list[dict[str, Any]], diffs: list[gitdiff.FileDiff]
                     ) -> list[tuple[dict[str, Any], list[list[int]]]]:
     """(symbol, its changed ranges) for the innermost symbols holding changed lines, in file and line order."""

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
 
 from .. import results as r
 from ..errors import ConfigError
+from ..settings import Settings
+from ..store import open_store
 from ..store.graph import GraphStore
 from . import conventions, lookup
+
+T = TypeVar("T")
 
 MAX_DEPTH = 5
 MAX_LIMIT = 1000
@@ -48,3 +53,13 @@ class TestCode:
             return False
         return conventions.is_test_symbol(row["kind"], row.get("name") or "", row.get("decorators"),
                                           self.language(path), in_test_file=False)
+
+
+def answer_with_settings(settings: Settings, fn: Callable[..., T], *args: Any, repo_at: str | None = None,
+                         **kwargs: Any) -> T:
+    """Open the configured graph, answer, close (for the CLI). With `repo_at` (a folder), the repository whose
+    root holds that folder is passed as the first argument."""
+    with open_store(settings) as store:
+        if repo_at is not None:
+            args = (lookup.repository_at(store, str(Path(repo_at).resolve()))["id"], *args)
+        return fn(store, *args, **kwargs)

@@ -24,7 +24,7 @@ from . import conventions, lookup
 @dataclass
 class RepoFacts:
     root: str
-    candidates: list[dict[str, Any]]  # functions and methods nothing else calls (dunders left out)
+    candidates: list[dict[str, Any]]  # functions and methods nothing else calls
     classes: dict[str, dict[str, Any]]  # every class, by id, with its parent and signature
     unused_classes: list[dict[str, Any]]  # classes with no subclass and no method called from outside
     called_base_methods: set[tuple[str, str]]  # (class id, method name): called methods of classes with subclasses

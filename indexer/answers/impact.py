@@ -210,6 +210,6 @@ def risk(dependents: list[r.Dependent], modules_by_path: dict[str, str]) -> r.Ri
     kinds = Counter(d["kind"] for d in dependents)
     what = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}" for k, n in sorted(kinds.items())) or "nothing"
     summary = (f"{level} risk: {symbols} dependent{'s' if symbols != 1 else ''} ({what}) in {len(files)} "
-               f"file{'s' if len(files) != 1 else ''}, {tests} of them test{'s' if tests != 1 else ''}")
+               f"file{'s' if len(files) != 1 else ''}, {tests} test{'s' if tests != 1 else ''} among them")
     return {"level": level, "symbols": symbols, "files": len(files), "modules": len(modules), "tests": tests,
             "summary": summary}

@@ -169,12 +169,11 @@ def module_imports(store: GraphStore, repo: str) -> list[dict[str, Any]]:
 
 
 def uncalled(store: GraphStore, repo: str, kinds: list[str]) -> list[dict[str, Any]]:
-    """Functions and methods (of `kinds`) that nothing else in the repository calls, dunders left out, with their
-    parent's id and kind (a method's class)."""
+    """Functions and methods (of `kinds`) that nothing else in the repository calls, with their parent's id and
+    kind (a method's class)."""
     return read(
         store,
         f"MATCH (p:Code)-[:CONTAINS]->(n:Code) WHERE n.repo = $repo AND n.kind IN $kinds "
-        "AND NOT (n.name STARTS WITH '__' AND n.name ENDS WITH '__') "
         "AND NOT EXISTS { MATCH (c:Code)-[:CALLS]->(n) WHERE c.id <> n.id } "
         f"RETURN {CODE_FIELDS}, p.id AS parent, p.kind AS parent_kind",
         repo=repo, kinds=kinds,
