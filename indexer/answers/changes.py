@@ -54,6 +54,11 @@ def detect_changes(store: GraphStore, repo: str, base: str = "HEAD", depth: int 
 METRICS = ("symbols", "files", "modules", "tests")
 
 
+def changed_files_of(root: Path, base: str = "HEAD") -> list[dict[str, Any]]:
+    """The changed files of a git working tree (no graph needed): path, status and line ranges."""
+    return [{"path": d.path, "status": d.status, "ranges": d.ranges} for d in gitdiff.changed_files(root, base)]
+
+
 def over_threshold(result: r.Changes, metric: str, limit: int) -> bool:
     """Whether the changes reach more than `limit` dependent symbols, files, modules or tests (a pre-commit or
     CI gate: `graphdex changes --fail-over N`)."""
@@ -142,7 +147,7 @@ def _content_hash(path: Path) -> str | None:
 
 def _line_count(path: Path) -> int:
     try:
-        return max(path.read_bytes().count(b"\n") + 1, 1)
+        return max(len(path.read_bytes().splitlines()), 1)
     except OSError:
         return 1
 

@@ -53,7 +53,7 @@ def changed_files(root: Path, base: str = "HEAD") -> list[FileDiff]:
     """Files that differ between the working tree and `base` (untracked ones included), under `root`."""
     if base.startswith("-"):
         raise GitError(f"not a revision: {base!r}")
-    git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    git(root, "rev-parse", "--show-toplevel")  # outside a work tree `git diff` would compare folders instead
     diff = git(root, "diff", "--no-color", "--no-ext-diff", "--unified=0", "-M", "--relative", base, "--", ".")
     files = parse_diff(diff)
     known = {f.path for f in files}
