@@ -155,7 +155,8 @@ def test_changes_exit_code_follows_the_threshold(repo: Path, graph_home: Path) -
     over = graphdex("changes", "--fail-over", "5", home=graph_home, cwd=repo / "shop")  # the repository holding it
     assert over.returncode == 1, over.stderr
     assert over.stderr.strip() == "graphdex: the changes reach 6 symbols, more than 5"
-    assert "changed  Function shop.service.place  shop/service.py:11  -> 6 dependents in 4 files (medium)" in over.stdout
+    assert ("changed  Function shop.service.place  shop/service.py:11  -> 6 dependents in 4 files (medium)"
+            in over.stdout)
     under = graphdex("changes", str(repo), "--fail-over", "6", "--json", home=graph_home)
     assert under.returncode == 0, under.stderr
     assert json.loads(under.stdout)["affected"]["symbols"] == 6

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def detect_changes(store: GraphStore, repo: str, base: str = "HEAD", depth: int 
     hashes = lookup.file_hashes(store, repo, [d.path for d in diffs])
     files = [_file_change(Path(root), d, hashes) for d in diffs]
     symbols = lookup.symbols_in_files(store, repo, [d.path for d in diffs if d.path in hashes])
-    changed_rows = changed_symbols(symbols, diffs)
+    changed_rows = changed_symbols(symbols, diffs, _BlankLines(Path(root)))
     together = impact.search(store, repo, [row for row, _ in changed_rows], depth)
     judge = TestCode(store, repo, (row["path"] for row, _ in changed_rows))
     changed = [_changed(store, repo, row, ranges, depth, n < PER_SYMBOL) for n, (row, ranges)
@@ -65,9 +66,28 @@ def over_threshold(result: r.Changes, metric: str, limit: int) -> bool:
     return result["affected"][metric] > limit  # type: ignore[literal-required]
 
 
-def changed_symbols(symbols: list[dict[str, Any]], diffs: list[gitdiff.FileDiff]
+class _BlankLines:
+    """Whether lines of a working-tree file are all blank: blank lines between symbols change no module."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.files: dict[str, list[bytes]] = {}
+
+    def __call__(self, path: str, first: int, last: int) -> bool:
+        if path not in self.files:
+            try:
+                self.files[path] = (self.root / path).read_bytes().split(b"\n")
+            except OSError:
+                self.files[path] = []
+        lines = self.files[path][first - 1:last]
+        return bool(lines) and all(not line.strip() for line in lines)
+
+
+def changed_symbols(symbols: list[dict[str, Any]], diffs: list[gitdiff.FileDiff],
+                    blank: Callable[[str, int, int], bool] = lambda path, first, last: False,
                     ) -> list[tuple[dict[str, Any], list[list[int]]]]:
-    """(symbol, its changed ranges) for the innermost symbols holding changed lines, in file and line order."""
+    """(symbol, its changed ranges) for the innermost symbols holding changed lines, in file and line order;
+    blank lines that only a module holds are no change of it."""
     by_path: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in symbols:
         by_path[row["path"]].append(row)
@@ -80,6 +100,8 @@ def changed_symbols(symbols: list[dict[str, Any]], diffs: list[gitdiff.FileDiff]
         touched: dict[str, list[list[int]]] = defaultdict(list)
         for first, last in diff.ranges:
             for segment_first, segment_last, row in _segments(rows, first, last):
+                if row["kind"] == "Module" and blank(diff.path, segment_first, segment_last):
+                    continue
                 touched[row["id"]].append([segment_first, segment_last])
         found = {row["id"]: row for row in rows}
         out += [(found[i], ranges) for i, ranges in sorted(touched.items(), key=lambda t: _position(found[t[0]]))]
