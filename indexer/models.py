@@ -43,6 +43,7 @@ class Rel(StrEnum):
     IMPORTS = "IMPORTS"
     CALLS = "CALLS"
     INHERITS = "INHERITS"
+    REFERENCES = "REFERENCES"  # issue 13: a function or class passed as an argument (a callback, a key)
     HAS_CHUNK = "HAS_CHUNK"
 
 
@@ -52,7 +53,9 @@ CLASS, FUNCTION, METHOD = Kind.CLASS, Kind.FUNCTION, Kind.METHOD
 SYMBOL_KINDS = (CLASS, FUNCTION, METHOD)
 CODE_KINDS = (FILE, MODULE, EXTERNAL_MODULE, CLASS, FUNCTION, METHOD)  # the nodes labelled `Code`
 CONTAINS, IMPORTS, CALLS, INHERITS = Rel.CONTAINS, Rel.IMPORTS, Rel.CALLS, Rel.INHERITS
-EDGE_TYPES = (IMPORTS, CALLS, INHERITS)  # resolved across files (CONTAINS is written with each file's nodes)
+REFERENCES = Rel.REFERENCES
+# resolved across files (CONTAINS is written with each file's nodes)
+EDGE_TYPES = (IMPORTS, CALLS, INHERITS, REFERENCES)
 
 
 def compact_pickle(cls: type[T]) -> type[T]:

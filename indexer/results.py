@@ -237,8 +237,9 @@ class SymbolRef(TypedDict):
 class Dependent(SymbolRef):
     depth: Annotated[int, Field(description="steps from the symbol: 1 = calls, imports, subclasses or overrides "
                                             "it directly")]
-    via: Annotated[str, Field(description="calls, dispatch (calls a base method this one overrides), imports (of "
-                                          "its module), inherits (a subclass) or overrides")]
+    via: Annotated[str, Field(description="calls, references (passes it as an argument), dispatch (calls a base "
+                                          "method this one overrides), imports (of its module), inherits (a "
+                                          "subclass) or overrides")]
     is_test: Annotated[bool, Field(description="in a test file, or a test by the language's conventions")]
 
 

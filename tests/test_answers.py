@@ -18,6 +18,7 @@ from answers_repo import (
     IMPACT_BASE_DESCRIBE,
     IMPACT_ORDER_DESCRIBE,
     IMPACT_PLACE,
+    IMPACT_SORT_KEY,
     IMPORT_EDGES,
     LAYERS,
     MODULES,
@@ -63,6 +64,7 @@ def short(node_id: str) -> str:
     ("shop.models.Order.describe", 3, IMPACT_ORDER_DESCRIBE),
     ("shop.service.place", 2, IMPACT_PLACE),
     ("shop.models.Base", 1, IMPACT_BASE),
+    ("shop.util._sort_key", 3, IMPACT_SORT_KEY),
 ])
 def test_impact_is_the_hand_worked_answer(shop: Path, store: GraphStore, name: str, depth: int,
                                           expected: list[tuple[str, int, str, bool]]) -> None:

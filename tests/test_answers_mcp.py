@@ -67,7 +67,7 @@ def test_impact_and_callers_over_the_protocol(client: Client) -> None:
 def test_dead_code_call_path_and_architecture_over_the_protocol(client: Client) -> None:
     dead = structured(client, "dead_code", repo=R)
     reported = [(s["id"].removeprefix(f"{R}:"), s["confidence"]) for s in dead["symbols"]]
-    assert reported == [*DEAD[:6], ("shop.util.later", 0.6), *DEAD[6:]]  # added uncommitted: public
+    assert reported == [*DEAD[:7], ("shop.util.later", 0.6), *DEAD[7:]]  # added uncommitted: public
     chain = structured(client, "call_path", source="shop.cli.main", target="shop.models.Base._write", repo=R)
     assert [(h["caller"], h["callee"], h["path"], h["line"], h["provenance"]) for h in chain["paths"][0]["hops"]] \
         == PATH_MAIN_TO_WRITE

@@ -1,7 +1,8 @@
 """impact: everything that depends on a symbol, nearest first.
 
 What depends on a symbol:
-- its callers, and theirs, up to `depth` calls away;
+- its callers, and theirs, up to `depth` calls away (code that passes it as an argument, a callback, counts
+  as a caller: `references`);
 - for a method, the callers of the base-class methods it overrides (a call of the base method may run it:
   `dispatch`), and the methods that override it in subclasses (`overrides`);
 - for a class, the callers of its methods (its constructor too) and its subclasses (`inherits`);
@@ -142,8 +143,9 @@ def _follow_calls(store: GraphStore, seeds: dict[str, str], depth: int, own: set
         if not frontier or found.truncated:
             return
         reached: dict[str, tuple[dict[str, Any], str]] = {}
-        for row in lookup.callers_of(store, frontier):
+        for row in lookup.callers_of(store, frontier, references=True):
             via = frontier.get(row["callee"], "calls") if level == 1 else "calls"
+            via = "references" if row["type"] == "REFERENCES" else via
             known = reached.get(row["id"])
             if known is None or (via == "calls" and known[1] == "dispatch"):
                 reached[row["id"]] = (row, via)

@@ -47,12 +47,14 @@ def repository_at(store: GraphStore, path: str) -> dict[str, Any]:
     return max(holding, key=lambda r: len(r["root"]))
 
 
-def callers_of(store: GraphStore, ids: Iterable[str]) -> list[dict[str, Any]]:
-    """Who calls these nodes: the caller's fields plus `callee` (the id it calls), provenance and condition."""
+def callers_of(store: GraphStore, ids: Iterable[str], references: bool = False) -> list[dict[str, Any]]:
+    """Who calls these nodes (with `references`, also who passes them as arguments): the caller's fields plus
+    `callee` (the id it calls), `type` (CALLS or REFERENCES), provenance and condition."""
+    types = "CALLS|REFERENCES" if references else "CALLS"
     return read(
         store,
-        f"MATCH (n:Code)-[x:CALLS]->(b:Code) WHERE b.id IN $ids RETURN {CODE_FIELDS}, b.id AS callee, "
-        "x.provenance AS provenance, x.condition AS condition",
+        f"MATCH (n:Code)-[x:{types}]->(b:Code) WHERE b.id IN $ids RETURN {CODE_FIELDS}, b.id AS callee, "
+        "type(x) AS type, x.provenance AS provenance, x.condition AS condition",
         ids=sorted(set(ids)),
     )
 
@@ -169,25 +171,28 @@ def module_imports(store: GraphStore, repo: str) -> list[dict[str, Any]]:
 
 
 def uncalled(store: GraphStore, repo: str, kinds: list[str]) -> list[dict[str, Any]]:
-    """Functions and methods (of `kinds`) that nothing else in the repository calls, with their parent's id and
-    kind (a method's class)."""
+    """Functions and methods (of `kinds`) that nothing else in the repository calls or passes as an argument, with
+    their parent's id and kind (a method's class)."""
     return read(
         store,
         f"MATCH (p:Code)-[:CONTAINS]->(n:Code) WHERE n.repo = $repo AND n.kind IN $kinds "
-        "AND NOT EXISTS { MATCH (c:Code)-[:CALLS]->(n) WHERE c.id <> n.id } "
+        "AND NOT EXISTS { MATCH (c:Code)-[:CALLS|REFERENCES]->(n) WHERE c.id <> n.id } "
         f"RETURN {CODE_FIELDS}, p.id AS parent, p.kind AS parent_kind",
         repo=repo, kinds=kinds,
     )
 
 
 def unused_classes(store: GraphStore, repo: str) -> list[dict[str, Any]]:
-    """Classes with no subclass and no method called from outside the class."""
+    """Classes with no subclass, not passed as an argument and no method called (or passed) from outside the
+    class."""
     return read(
         store,
         "MATCH (p:Code)-[:CONTAINS]->(n:Code) WHERE n.repo = $repo AND n.kind = 'Class' "
         "AND NOT EXISTS { MATCH (:Code)-[:INHERITS]->(n) } "
-        "AND NOT EXISTS { MATCH (n)-[:CONTAINS]->(:Code)<-[:CALLS]-(c:Code) WHERE NOT (c.path = n.path AND "
-        "c.qualified_name STARTS WITH n.qualified_name + '.') } "
+        "AND NOT EXISTS { MATCH (n)-[:CONTAINS]->(:Code)<-[:CALLS|REFERENCES]-(c:Code) WHERE NOT (c.path = n.path "
+        "AND c.qualified_name STARTS WITH n.qualified_name + '.') } "
+        "AND NOT EXISTS { MATCH (c:Code)-[:REFERENCES]->(n) WHERE NOT (c.path = n.path "
+        "AND c.qualified_name STARTS WITH n.qualified_name + '.') } "
         f"RETURN {CODE_FIELDS}, p.id AS parent, p.kind AS parent_kind, n.signature AS signature",
         repo=repo,
     )
@@ -198,7 +203,7 @@ def called_methods_of_base_classes(store: GraphStore, repo: str) -> list[dict[st
     return read(
         store,
         "MATCH (c:Code)-[:CONTAINS]->(m:Code) WHERE c.repo = $repo AND c.kind = 'Class' AND m.kind = 'Method' "
-        "AND EXISTS { MATCH (:Code)-[:INHERITS]->(c) } AND EXISTS { MATCH (:Code)-[:CALLS]->(m) } "
+        "AND EXISTS { MATCH (:Code)-[:INHERITS]->(c) } AND EXISTS { MATCH (:Code)-[:CALLS|REFERENCES]->(m) } "
         "RETURN c.id AS owner, m.name AS name",
         repo=repo,
     )

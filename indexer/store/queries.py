@@ -47,8 +47,9 @@ SCHEMA: dict[str, Any] = {
             "docstring",
         ],
         FILE: ["lines", "size", "error", "warnings", "sha", "language"],
-        MODULE: ["is_package"],
-        **{kind: [] for kind in (EXTERNAL_MODULE, CLASS, FUNCTION, METHOD)},
+        MODULE: ["is_package", "exports", "reexports", "unresolved_calls"],
+        EXTERNAL_MODULE: [],
+        **{kind: ["decorators", "unresolved_calls"] for kind in (CLASS, FUNCTION, METHOD)},
         "Chunk": ["id", "repo", "path", "owner_id", "index", "text_hash", "tokens", "model", "dimensions",
                   "embedding"],
         "IndexLease": ["repo", "owner", "host", "pid", "token", "expires_at"],
@@ -61,6 +62,10 @@ SCHEMA: dict[str, Any] = {
         "Chunk nodes (label Chunk only) hold the embedding of a symbol's code, or of one part of it when it is "
         "long; they exist when embeddings are on.",
         "An IndexLease node exists while an index run holds a repository (one run per repository at a time).",
+        "unresolved_calls (on the calling Module, Class, Function or Method): its call sites that reached no "
+        "function of the repository but might have (unknown receiver, dynamic), as 'name:line:reason:target'.",
+        "decorators: a symbol's decorators as written, short (app.route(), property); exports: a module's "
+        "literal __all__; reexports: what a package's __init__ imports by name (module.name).",
     ],
     "relationship_types": {
         "CONTAINS": "Repository->File->Module->top-level Class/Function; Class->Method; Function->nested Function",
@@ -70,6 +75,8 @@ SCHEMA: dict[str, Any] = {
         "self, cls, super, constructor, alias, inferred-receiver, return, argument, container, decorator), "
         "condition (the branch the callee is bound under, '' if unconditional)",
         "INHERITS": "Class->Class (bases defined in the repository)",
+        "REFERENCES": "Module|Class|Function|Method->Function|Method|Class: passes it as an argument (a callback, "
+        "a key function, isinstance's class), so code outside the repository may call it",
         "HAS_CHUNK": "Class|Function|Method|Module->Chunk (embeddings)",
     },
 }
