@@ -50,19 +50,15 @@ def dead_code(store: GraphStore, repo: str, kind: str | None = None, limit: int 
     if kind is not None and kind not in KINDS:
         raise ConfigError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     check_range("limit", limit, 1, MAX_LIMIT)
-    facts = repo_facts(store, repo)
     reported: list[r.DeadSymbol] = []
     left_out: list[r.DeadSymbol] = []
-    for row in [*facts.candidates, *facts.unused_classes]:
+    for row, verdict in judged(repo_facts(store, repo)):
         if kind is not None and row["kind"] != kind:
             continue
-        verdict = judge(facts, row)
         item: r.DeadSymbol = {**ref(row), "end_line": row["end_line"], "confidence": verdict.confidence,
                               "reason": verdict.reason}
         (left_out if verdict.excluded else reported).append(item)
-    reported.sort(key=lambda d: (-d["confidence"], d["path"] or "", d["start_line"] or 0, d["qualified_name"]))
-    left_out.sort(key=lambda d: (d["path"] or "", d["start_line"] or 0))
-    excluded = Counter(judge_reason.split(":", 1)[0] for judge_reason in (d["reason"] for d in left_out))
+    excluded = Counter(d["reason"].split(":", 1)[0] for d in left_out)
     return {
         "repo": repo,
         "count": len(reported),
@@ -72,6 +68,17 @@ def dead_code(store: GraphStore, repo: str, kind: str | None = None, limit: int 
         "truncated": len(reported) > limit or (include_excluded and len(left_out) > limit),
         "note": _note(reported, excluded),
     }
+
+
+def judged(facts: RepoFacts) -> list[tuple[dict[str, Any], Verdict]]:
+    """Every candidate with its verdict, reported ones most certain first, then the left-out ones by file and
+    line; judged once per facts (per index run)."""
+    if facts.judged is None:
+        verdicts = [(row, judge(facts, row)) for row in [*facts.candidates, *facts.unused_classes]]
+        verdicts.sort(key=lambda item: (item[1].excluded is not None, -item[1].confidence, item[0]["path"] or "",
+                                        item[0]["start_line"] or 0, item[0]["qualified_name"]))
+        facts.judged = verdicts
+    return facts.judged
 
 
 def judge(facts: RepoFacts, row: dict[str, Any]) -> Verdict:

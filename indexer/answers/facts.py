@@ -35,6 +35,8 @@ class RepoFacts:
     reexported: set[str] = field(default_factory=set)  # qualified names a package re-exports (`pkg.mod.*` too)
     languages: dict[str, conventions.Language] = field(default_factory=dict)  # path -> language
     scripts: set[str] = field(default_factory=set)  # qualified names of console-script entry points
+    judged: list[tuple[dict[str, Any], Any]] | None = None  # dead_code's verdicts, once judged (they only
+    #                                                          depend on these facts)
 
     def language(self, path: str | None) -> conventions.Language:
         return self.languages.get(path or "") or conventions.language(path)
