@@ -38,7 +38,7 @@ def detect_changes(store: GraphStore, repo: str, base: str = "HEAD", depth: int 
     symbols = lookup.symbols_in_files(store, repo, [d.path for d in diffs if d.path in hashes])
     changed_rows = changed_symbols(symbols, diffs, _BlankLines(Path(root)))
     together = impact.search(store, repo, [row for row, _ in changed_rows], depth)
-    judge = TestCode(store, repo, (row["path"] for row, _ in changed_rows))
+    judge = TestCode.read(store, repo, (row["path"] for row, _ in changed_rows))
     changed = [_changed(store, repo, row, ranges, depth, n < PER_SYMBOL) for n, (row, ranges)
                in enumerate(changed_rows)]
     dependents = list(together.dependents.values())

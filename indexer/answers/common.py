@@ -33,10 +33,14 @@ def check_range(name: str, value: int, low: int, high: int) -> int:
 class TestCode:
     """Decides which symbols are test code, by their file's language conventions."""
 
-    def __init__(self, store: GraphStore, repo: str, paths: Iterable[str | None]) -> None:
+    def __init__(self, declared: dict[str, str | None]) -> None:
+        """`declared`: path -> the File's language (None: from the extension)."""
+        self._langs = {path: conventions.language(path, language) for path, language in declared.items()}
+
+    @classmethod
+    def read(cls, store: GraphStore, repo: str, paths: Iterable[str | None]) -> TestCode:
         wanted = {p for p in paths if p}
-        declared = lookup.languages(store, repo, wanted) if wanted else {}
-        self._langs = {p: conventions.language(p, declared.get(p)) for p in wanted}
+        return cls(lookup.languages(store, repo, wanted) if wanted else {})
 
     def language(self, path: str | None) -> conventions.Language:
         return self._langs.get(path or "", conventions.PYTHON) if path else conventions.PYTHON

@@ -15,6 +15,7 @@ reported beside them (`unresolved`), so that a short list is never a silent gues
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,10 @@ def impact(store: GraphStore, name: str, repo: str | None = None, depth: int = D
     check_range("depth", depth, 1, MAX_DEPTH)
     check_range("limit", limit, 1, MAX_LIMIT)
     target = queries.resolve_symbol(store, name, repo, kinds=KINDS)
-    found = search(store, target["repo"], [dict(target)], depth)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphdex-unresolved") as pool:
+        # a scan of the repository's nodes, independent of the search: asked for meanwhile, on its own session
+        unresolved = pool.submit(queries.unresolved_calls_named, store, target["repo"], names_of(target))
+        found = search(store, target["repo"], [dict(target)], depth)
     dependents = list(found.dependents.values())
     return {
         "symbol": target,
@@ -59,7 +63,7 @@ def impact(store: GraphStore, name: str, repo: str | None = None, depth: int = D
         "by_file": by_file(dependents),
         "tests": sorted(d["qualified_name"] for d in dependents if d["is_test"]),
         "risk": risk(dependents, found.modules),
-        "unresolved": queries.unresolved_calls_named(store, target["repo"], names_of(target)),
+        "unresolved": unresolved.result(),
         "truncated": found.truncated or len(dependents) > limit,
     }
 
@@ -82,8 +86,9 @@ def search(store: GraphStore, repo: str, roots: list[dict[str, Any]], depth: int
     for row, level, via in sorted(structural, key=lambda s: s[1]):
         _add(found, row, level, via, own)
     _follow_calls(store, seeds, depth, own, found)
-    _mark_tests(store, repo, found)
-    found.modules = lookup.module_names(store, repo, (d["path"] for d in found.dependents.values() if d["path"]))
+    files = lookup.file_facts(store, repo, (d["path"] for d in found.dependents.values() if d["path"]))
+    _mark_tests(found, files)
+    found.modules = {path: module for path, (_, module) in files.items()}
     found.dependents = dict(sorted(found.dependents.items(),
                                    key=lambda item: (item[1]["depth"], item[1]["qualified_name"], item[0])))
     return found
@@ -170,8 +175,8 @@ def _inside(found: Found, row: dict[str, Any]) -> bool:
     return any(row["path"] == path and row["qualified_name"].startswith(prefix) for path, prefix in found.inside)
 
 
-def _mark_tests(store: GraphStore, repo: str, found: Found) -> None:
-    judge = TestCode(store, repo, (row.get("path") for row in found.rows.values()))
+def _mark_tests(found: Found, files: dict[str, tuple[str | None, str]]) -> None:
+    judge = TestCode({path: language for path, (language, _) in files.items()})
     for node_id, dependent in found.dependents.items():
         dependent["is_test"] = judge.is_test(found.rows[node_id])
 
@@ -196,6 +201,10 @@ def by_file(dependents: list[r.Dependent]) -> list[r.FileGroup]:
              "symbols": sorted(d["qualified_name"] for d in items)[:LISTED]} for path, items in ordered]
 
 
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}es" if noun.endswith("s") else f"{n} {noun}s"
+
+
 def risk(dependents: list[r.Dependent], modules_by_path: dict[str, str]) -> r.Risk:
     """How far a change reaches: `low` (at most 3 files and 10 symbols), `high` (more than 20 files or 100
     symbols), else `medium`; counts of symbols, files, modules and tests, and one sentence."""
@@ -210,7 +219,7 @@ def risk(dependents: list[r.Dependent], modules_by_path: dict[str, str]) -> r.Ri
     else:
         level = "medium"
     kinds = Counter(d["kind"] for d in dependents)
-    what = ", ".join(f"{n} {k.lower()}{'s' if n != 1 else ''}" for k, n in sorted(kinds.items())) or "nothing"
+    what = ", ".join(_counted(n, k.lower()) for k, n in sorted(kinds.items())) or "nothing"
     summary = (f"{level} risk: {symbols} dependent{'s' if symbols != 1 else ''} ({what}) in {len(files)} "
                f"file{'s' if len(files) != 1 else ''}, {tests} test{'s' if tests != 1 else ''} among them")
     return {"level": level, "symbols": symbols, "files": len(files), "modules": len(modules), "tests": tests,

@@ -145,13 +145,6 @@ def file_hashes(store: GraphStore, repo: str, paths: Iterable[str]) -> dict[str,
     return {row["path"]: row["sha"] for row in rows}
 
 
-def module_names(store: GraphStore, repo: str, paths: Iterable[str]) -> dict[str, str]:
-    """path -> the qualified name of the file's Module."""
-    rows = read(store, "MATCH (f:Code)-[:CONTAINS]->(n:Code) WHERE f.id IN $ids AND n.kind = 'Module' "
-                "RETURN n.path AS path, n.qualified_name AS name", ids=_file_ids(repo, paths))
-    return {row["path"]: row["name"] for row in rows}
-
-
 def _file_ids(repo: str, paths: Iterable[str]) -> list[str]:
     """File node ids (a lookup by id uses the unique index; `path IN $paths` scans on ArcadeDB)."""
     return sorted({file_id(repo, path) for path in paths})
@@ -237,3 +230,11 @@ def classes(store: GraphStore, repo: str) -> list[dict[str, Any]]:
         f"RETURN {CODE_FIELDS}, n.signature AS signature, p.id AS parent, p.kind AS parent_kind",
         repo=repo,
     )
+
+
+def file_facts(store: GraphStore, repo: str, paths: Iterable[str]) -> dict[str, tuple[str | None, str]]:
+    """path -> (the File's declared language, the qualified name of its Module)."""
+    rows = read(store, "MATCH (f:Code)-[:CONTAINS]->(n:Code) WHERE f.id IN $ids AND n.kind = 'Module' "
+                "RETURN f.path AS path, f.language AS language, n.qualified_name AS module",
+                ids=_file_ids(repo, paths))
+    return {row["path"]: (row["language"], row["module"]) for row in rows}
