@@ -19,9 +19,10 @@ from indexer.store import GraphStore, open_store, writes
 
 LIB_V1 = "def helper():\n    pass\n"
 LIB_V2 = "def missing():\n    pass\n\n\ndef gone():\n    pass\n"
-APP = (  # never edited: its unresolved calls change with lib.py
+APP = (  # never edited: its unresolved calls (and its REFERENCES edge to lib.helper) change with lib.py
     "import lib\nfrom lib import gone\n\n\ndef run(db):\n    lib.helper()\n    lib.missing()\n    db.save()\n"
-    "    gone()\n    getattr(db, 'x')()\n    len(db)\n\n\nclass Job:\n    db.flush()\n"
+    "    gone()\n    getattr(db, 'x')()\n    len(db)\n    sorted(db, key=lib.helper)\n\n\nclass Job:\n"
+    "    db.flush()\n"
 )
 
 
@@ -48,12 +49,13 @@ def stored(store: GraphStore, repo: str) -> dict[str, list[str]]:
 def test_resolution_keeps_the_named_sites_that_might_reach_the_repository() -> None:
     result, _ = resolved({"lib.py": LIB_V1, "app.py": APP})
     assert result.unresolved_sites == [
-        UnresolvedCall("t:app.Job", "flush", 15, "unknown_receiver", "db.flush"),  # class-level code
+        UnresolvedCall("t:app.Job", "flush", 16, "unknown_receiver", "db.flush"),  # class-level code
         UnresolvedCall("t:app.run", "gone", 9, "dynamic", "gone"),  # imported, never bound in lib
         UnresolvedCall("t:app.run", "missing", 7, "dynamic", "lib.missing"),
         UnresolvedCall("t:app.run", "save", 8, "unknown_receiver", "db.save"),
-    ]  # not kept: getattr(db, 'x')() (no name), getattr and len (builtins)
-    assert result.call_sites["unresolved"] == 7 and result.call_sites["builtin"] == 2
+    ]  # not kept: getattr(db, 'x')() (no name), getattr, len and sorted (builtins)
+    assert result.call_sites["unresolved"] == 8 and result.call_sites["builtin"] == 3
+    assert [(e.source, e.target) for e in result.edges if e.type == "REFERENCES"] == [("t:app.run", "t:lib.helper")]
 
 
 def test_an_unchanged_callers_unresolved_calls_follow_another_files_change(
@@ -61,7 +63,7 @@ def test_an_unchanged_callers_unresolved_calls_follow_another_files_change(
     root = write(tmp_path / "evolving", {"lib.py": LIB_V1, "app.py": APP})
     run(root, graph_settings, repo="unres-inc", store=store)
     assert stored(store, "unres-inc") == {
-        "app.Job": ["flush:15:unknown_receiver:db.flush"],
+        "app.Job": ["flush:16:unknown_receiver:db.flush"],
         "app.run": ["gone:9:dynamic:gone", "missing:7:dynamic:lib.missing", "save:8:unknown_receiver:db.save"],
     }
     # lib.py now defines missing and gone and no longer helper: two of app.run's calls resolve, one does not
