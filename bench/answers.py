@@ -25,7 +25,6 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from bench import copy_stdlib, interpreter_tag  # noqa: E402
-
 from indexer.answers import architecture, changes, dead_code, impact, paths  # noqa: E402
 from indexer.pipeline.run import run  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
