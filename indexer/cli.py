@@ -140,7 +140,71 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the MCP stdio server")
     serve.set_defaults(handler=cmd_serve)
+    _add_answer_commands(commands)
     return parser
+
+
+def _add_answer_commands(commands: Any) -> None:
+    """impact, changes, dead-code, path, architecture (issue 13): the library's answers, printed."""
+    impact = commands.add_parser("impact", help="what depends on a symbol: what breaks if it changes",
+                                 description="Callers (transitively), overriders, subclasses and importers of "
+                                 "SYMBOL, by depth and file, with the tests among them and a risk summary.")
+    impact.add_argument("symbol", metavar="SYMBOL", help="qualified name or node id")
+    impact.add_argument("--repo", help="repository id (needed when the name exists in several)")
+    impact.add_argument("--depth", type=int, default=3, help="steps to follow, 1-5 (default 3)")
+    impact.add_argument("--limit", type=int, default=100, help="dependents listed (default 100)")
+    impact.add_argument("--json", action="store_true", help="print the answer as JSON")
+    impact.set_defaults(handler=cmd_impact)
+
+    changes = commands.add_parser("changes", help="what the working tree's diff touches, and its impact",
+                                  description="Symbols changed between the working tree and --base (git diff), "
+                                  "each with its impact. Exit 1 when --fail-over N is passed and the changes "
+                                  "reach more than N (of --metric).")
+    changes.add_argument("path", metavar="PATH", nargs="?", default=".",
+                         help="a folder of the indexed repository (default: the current one)")
+    changes.add_argument("--repo", help="repository id (default: the indexed repository holding PATH)")
+    changes.add_argument("--base", default="HEAD", help="git revision to compare with (default HEAD)")
+    changes.add_argument("--depth", type=int, default=2, help="impact depth, 1-5 (default 2)")
+    changes.add_argument("--fail-over", type=int, metavar="N", help="exit 1 when the changes reach more than N")
+    changes.add_argument("--metric", choices=("symbols", "files", "modules", "tests"), default="symbols",
+                         help="what --fail-over counts: dependent symbols (default), files, modules or tests")
+    changes.add_argument("--limit", type=int, default=100, help="dependents listed (default 100)")
+    changes.add_argument("--json", action="store_true", help="print the answer as JSON")
+    changes.set_defaults(handler=cmd_changes)
+
+    dead = commands.add_parser("dead-code", help="functions, methods and classes nothing calls",
+                               description="Symbols with no caller or reference in the repository, most certain "
+                               "first, each with a confidence and a reason; what was left out is counted by reason.")
+    dead.add_argument("--repo", help="repository id (default: the indexed repository holding the current folder)")
+    dead.add_argument("--kind", choices=("Function", "Method", "Class"), help="only this kind")
+    dead.add_argument("--limit", type=int, default=50, help="symbols listed (default 50)")
+    dead.add_argument("--include-excluded", action="store_true", help="also list what was left out, and why")
+    dead.add_argument("--json", action="store_true", help="print the answer as JSON")
+    dead.set_defaults(handler=cmd_dead_code)
+
+    path = commands.add_parser("path", help="how one symbol reaches another through calls",
+                               description="Up to K shortest call chains from A to B, each hop with its file and "
+                               "line.")
+    path.add_argument("source", metavar="A", help="where the chain starts (function, method, class or module)")
+    path.add_argument("target", metavar="B", help="where it ends (function or method)")
+    path.add_argument("--repo", help="repository id")
+    path.add_argument("--max-depth", type=int, default=5, help="longest chain in calls, 1-10 (default 5)")
+    path.add_argument("--k", type=int, default=3, help="chains, 1-20 (default 3)")
+    path.add_argument("--json", action="store_true", help="print the answer as JSON")
+    path.set_defaults(handler=cmd_path)
+
+    arch = commands.add_parser("architecture", help="layers, import cycles and the most depended-on modules",
+                               description="The import graph condensed: cycles, layers, fan-in and fan-out. "
+                               "--mermaid prints it as Mermaid; --svg FILE draws it with Graphviz (dot).")
+    arch.add_argument("--repo", help="repository id (default: the indexed repository holding the current folder)")
+    arch.add_argument("--level", choices=("module", "package"), default="module",
+                      help="module (default) or package (top-level packages)")
+    arch.add_argument("--max-nodes", type=int, default=None,
+                      help="nodes drawn: Mermaid 60, SVG 150 by default")
+    arch.add_argument("--mermaid", action="store_true", help="print only the Mermaid text")
+    arch.add_argument("--svg", metavar="FILE", help="draw the graph into FILE with Graphviz's dot")
+    arch.add_argument("--json", action="store_true", help="print the answer as JSON")
+    arch.set_defaults(handler=cmd_architecture)
 
 
 _CHOICES = {"executor": EXECUTORS, "if_busy": IF_BUSY}
@@ -325,6 +389,136 @@ def cmd_runtime(args: argparse.Namespace) -> int:
     text = "\n".join(f"{k:<22} {v}" for k, v in report.items())
     _print(args, report, text)
     return 0
+
+
+# -- answers (issue 13): the library answers; these only pick the repository and print -----------------------
+
+
+def _answer(args: argparse.Namespace, fn: Any, *rest: Any, repo_wide: bool = False, **kwargs: Any) -> Any:
+    from .answers.common import answer_with_settings
+
+    settings = settings_from(args)
+    if repo_wide and not args.repo:
+        return answer_with_settings(settings, fn, *rest, repo_at=getattr(args, "path", ".") or ".", **kwargs)
+    if repo_wide:
+        return answer_with_settings(settings, fn, args.repo, *rest, **kwargs)
+    return answer_with_settings(settings, fn, *rest, **kwargs)
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    from .answers.impact import impact
+
+    data = _answer(args, impact, args.symbol, args.repo, args.depth, args.limit)
+    print(json.dumps(data) if args.json else format_impact(data))
+    return 0
+
+
+def format_impact(d: dict[str, Any]) -> str:
+    lines = [f"impact of {d['symbol']['kind']} {d['symbol']['qualified_name']} (depth {d['depth']}): "
+             f"{d['risk']['summary']}"]
+    for group in d["by_depth"]:
+        lines.append(f"  depth {group['depth']}: {group['count']}")
+    for dep in d["dependents"]:
+        test = " [test]" if dep["is_test"] else ""
+        lines.append(f"  {dep['depth']} {dep['via']:<9} {dep['kind']:<8} {dep['qualified_name']}  "
+                     f"{dep['path']}:{dep['start_line']}{test}")
+    if d["truncated"]:
+        lines.append(f"  ... {d['count']} in all")
+    if d["unresolved"]["note"]:
+        lines.append(f"  {d['unresolved']['note']}")
+    return "\n".join(lines)
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    from .answers.changes import detect_changes, over_threshold
+
+    data = _answer(args, detect_changes, args.base, args.depth, args.limit, repo_wide=True)
+    print(json.dumps(data) if args.json else format_changes(data))
+    if args.fail_over is not None and over_threshold(data, args.metric, args.fail_over):
+        print(f"graphdex: the changes reach {data['affected'][args.metric]} {args.metric}, more than "
+              f"{args.fail_over}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def format_changes(d: dict[str, Any]) -> str:
+    lines = [f"changes in {d['repo']} against {d['base']}: {d['note']}"]
+    for f in d["files"]:
+        flags = (" [stale index]" if f["stale"] else "") + ("" if f["indexed"] else " [not indexed]")
+        lines.append(f"  {f['status']:<9} {f['path']} {f['lines']}{flags}")
+    for c in d["changed"]:
+        lines.append(f"  changed  {c['kind']:<8} {c['qualified_name']}  {c['path']}:{c['start_line']}  "
+                     f"-> {c['dependents']} dependents in {c['files']} files ({c['risk']})")
+    lines.append(f"  affected: {d['affected']['summary']}")
+    if d["tests"]:
+        lines.append(f"  tests: {', '.join(d['tests'][:20])}" + (" ..." if len(d["tests"]) > 20 else ""))
+    return "\n".join(lines)
+
+
+def cmd_dead_code(args: argparse.Namespace) -> int:
+    from .answers.dead_code import dead_code
+
+    data = _answer(args, dead_code, args.kind, args.limit, args.include_excluded, repo_wide=True)
+    print(json.dumps(data) if args.json else format_dead_code(data))
+    return 0
+
+
+def format_dead_code(d: dict[str, Any]) -> str:
+    lines = [f"dead code in {d['repo']}: {d['note']}"]
+    lines += [f"  {s['confidence']:.2f} {s['kind']:<8} {s['qualified_name']}  {s['path']}:{s['start_line']}  "
+              f"({s['reason']})" for s in d["symbols"]]
+    lines += [f"  left out  {s['kind']:<8} {s['qualified_name']}  {s['path']}:{s['start_line']}  ({s['reason']})"
+              for s in d["excluded_symbols"]]
+    return "\n".join(lines)
+
+
+def cmd_path(args: argparse.Namespace) -> int:
+    from .answers.paths import call_path
+
+    data = _answer(args, call_path, args.source, args.target, args.repo, args.max_depth, args.k)
+    print(json.dumps(data) if args.json else format_path(data))
+    return 0
+
+
+def format_path(d: dict[str, Any]) -> str:
+    lines = [d["note"]]
+    for chain in d["paths"]:
+        lines.append(f"  {chain['length']}: " + " -> ".join(chain["symbols"]))
+        lines += [f"      {h['caller']} -> {h['callee']}  {h['path']}:{h['line']}"
+                  f"{'' if h['line_is_call'] else ' (definition)'}  [{h['provenance']}]"
+                  + (f" if {h['condition']}" if h["condition"] else "") for h in chain["hops"]]
+    return "\n".join(lines)
+
+
+def cmd_architecture(args: argparse.Namespace) -> int:
+    from .answers import architecture as layering
+
+    if args.svg:
+        dot = _answer(args, layering.architecture_dot, args.level, args.max_nodes or 150, repo_wide=True)
+        path = layering.render_svg(dot, args.svg)
+        print(f"graphdex: drew {path}")
+        return 0
+    data = _answer(args, layering.architecture, args.level, 500, args.max_nodes or 60, repo_wide=True)
+    if args.mermaid:
+        print(data["mermaid"])
+    else:
+        print(json.dumps(data) if args.json else format_architecture(data))
+    return 0
+
+
+def format_architecture(d: dict[str, Any]) -> str:
+    lines = [f"architecture of {d['repo']} ({d['level']} level): {len(d['nodes'])} nodes, {d['edge_count']} "
+             f"imports, {len(d['cycles'])} import cycles, {len(d['layers'])} layers"]
+    lines += [f"  cycle of {len(c['members'])}: {' -> '.join(c['example'])}" for c in d["cycles"]]
+    lines.append("  most depended on: " + ", ".join(f"{n['name']} ({n['fan_in']})" for n in d["most_depended_on"]))
+    lines.append("  most dependent:   " + ", ".join(f"{n['name']} ({n['fan_out']})" for n in d["most_dependent"]))
+    for layer in d["layers"]:
+        shown = ", ".join(layer["members"][:12]) + (f" +{len(layer['members']) - 12}" if len(layer["members"]) > 12
+                                                    else "")
+        lines.append(f"  layer {layer['layer']}: {shown}")
+    if d["external"]:
+        lines.append("  outside: " + ", ".join(f"{e['name']} ({e['importers']})" for e in d["external"]))
+    return "\n".join(lines)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

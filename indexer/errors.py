@@ -51,6 +51,16 @@ class RepositoryBusyError(GraphdexError):
         self.repo, self.owner = repo, owner
 
 
+class GitError(GraphdexError):
+    """`git` is missing, the repository is not a git work tree, or a revision is unknown (detect_changes)."""
+
+    exit_code = 2
+
+
+class ToolMissingError(GraphdexError):
+    """A program graphdex runs for an answer is not installed (Graphviz's `dot` for an SVG)."""
+
+
 class StoreError(GraphdexError):
     """The graph server refused or failed a query."""
 

@@ -43,6 +43,7 @@ class Rel(StrEnum):
     IMPORTS = "IMPORTS"
     CALLS = "CALLS"
     INHERITS = "INHERITS"
+    REFERENCES = "REFERENCES"  # issue 13: a function or class passed as an argument (a callback, a key)
     HAS_CHUNK = "HAS_CHUNK"
 
 
@@ -52,7 +53,9 @@ CLASS, FUNCTION, METHOD = Kind.CLASS, Kind.FUNCTION, Kind.METHOD
 SYMBOL_KINDS = (CLASS, FUNCTION, METHOD)
 CODE_KINDS = (FILE, MODULE, EXTERNAL_MODULE, CLASS, FUNCTION, METHOD)  # the nodes labelled `Code`
 CONTAINS, IMPORTS, CALLS, INHERITS = Rel.CONTAINS, Rel.IMPORTS, Rel.CALLS, Rel.INHERITS
-EDGE_TYPES = (IMPORTS, CALLS, INHERITS)  # resolved across files (CONTAINS is written with each file's nodes)
+REFERENCES = Rel.REFERENCES
+# resolved across files (CONTAINS is written with each file's nodes)
+EDGE_TYPES = (IMPORTS, CALLS, INHERITS, REFERENCES)
 
 
 def compact_pickle(cls: type[T]) -> type[T]:
@@ -153,6 +156,8 @@ class Symbol:
     signature: str
     docstring: str  # first paragraph of the docstring, or ""
     parent_id: str  # the Module or the enclosing Class/Function (for CONTAINS)
+    decorators: tuple[str, ...] = ()  # each decorator as written, short (`app.route()`, `property`), outermost
+    #                                   first; the answers (dead_code) read them from the node
 
 
 @compact_pickle
@@ -319,6 +324,23 @@ class Edge:
     condition: str = ""  # CALLS: the branch under which the callee is bound ("" when unconditional)
 
 
+@dataclass(frozen=True, slots=True)
+class UnresolvedCall:
+    """A call site that reached no function of the repository although it might have: its receiver or callee
+    could not be known (reasons unknown_receiver and dynamic; builtin and external sites are known to go
+    outside the repository). Written on the calling node as `unresolved_calls` (README: Graph schema)."""
+
+    caller_id: str
+    name: str  # the called name: the last identifier of the callee as written (`save` for `self.db.save`)
+    line: int
+    reason: str  # UNKNOWN_RECEIVER | DYNAMIC
+    target: str  # the callee as written
+
+    def entry(self) -> str:
+        """The property's list item: `name:line:reason:target` (only the target may hold a colon)."""
+        return f"{self.name}:{self.line}:{self.reason}:{self.target}"
+
+
 @dataclass(slots=True)
 class Resolution:
     """Edges that resolution found, and what it could not resolve."""
@@ -330,6 +352,9 @@ class Resolution:
     # Call sites (calls and decorator applications): "resolved", "unresolved", and the unresolved by reason
     # (builtin, external, unknown_receiver, dynamic).
     call_sites: dict[str, int] = field(default_factory=dict)
+    # The unresolved call sites that carry a name and might have reached the repository (see UnresolvedCall),
+    # sorted by caller, name and line: what `callers` / `impact` report as "N more calls named `save` ...".
+    unresolved_sites: list[UnresolvedCall] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------- ids

@@ -35,6 +35,11 @@ from pydantic import Field
 
 from indexer import __version__, runtime
 from indexer import results as r
+from indexer.answers import architecture as layering
+from indexer.answers import changes as diffs
+from indexer.answers import dead_code as unused
+from indexer.answers import impact as dependents
+from indexer.answers import paths as chains
 from indexer.errors import ConfigError, GraphdexError
 from indexer.pipeline.cache import forget_facts
 from indexer.roots import allowed_path, uri_path
@@ -120,8 +125,9 @@ mcp = GraphdexServer(
         "methods; imports, calls, inheritance). Index a repository with index_repository (wait=true keeps the "
         "request open with progress until the job ends; otherwise poll index_status or subscribe to the job's "
         "resource graphdex://jobs/{job_id}), then use find_symbols to find names and get_symbol / callers / "
-        "callees / module_imports / class_hierarchy to explore. cypher_query runs read-only Cypher over the "
-        "schema in graphdex://schema."
+        "callees / module_imports / class_hierarchy to explore. impact (what a change breaks), detect_changes "
+        "(what the working tree's diff touches), dead_code, call_path and architecture answer whole questions. "
+        "cypher_query runs read-only Cypher over the schema in graphdex://schema."
     ),
     lifespan=lifespan,
     subscriptions=BUS,
@@ -326,14 +332,17 @@ async def get_symbol(name: NameArg, repo: RepoArg = None) -> r.SymbolSource:
 @mcp.tool(annotations=READ_ONLY)
 async def callers(name: NameArg, repo: RepoArg = None, depth: DepthArg = 1, limit: LimitArg = 100) -> r.Callers:
     """Functions and methods that call the given function or method: direct callers (depth 1) or, with a
-    larger depth, callers of callers; each with its distance. Only calls graphdex could resolve are known."""
+    larger depth, callers of callers; each with its distance. Only calls graphdex could resolve are edges;
+    `unresolved` lists the calls carrying the same name that could not be resolved (`x.save()` on a receiver
+    of unknown class), so that few callers is never a silent guess."""
     return await graph(queries.callers, name, repo, depth, limit)
 
 
 @mcp.tool(annotations=READ_ONLY)
 async def callees(name: NameArg, repo: RepoArg = None, depth: DepthArg = 1, limit: LimitArg = 100) -> r.Callees:
     """Functions and methods the given function or method calls: directly (depth 1) or, with a larger depth,
-    transitively; each with its distance. Calls into libraries outside the repository are not in the graph."""
+    transitively; each with its distance. Calls into libraries outside the repository are not in the graph;
+    `unresolved` lists the calls it (and the callees above the last depth) makes that could not be resolved."""
     return await graph(queries.callees, name, repo, depth, limit)
 
 
@@ -413,6 +422,84 @@ async def semantic_search(
     from indexer.search import semantic_search as search
 
     return await graph(search, query, k, repo, kind)
+
+
+# ----------------------------------------------------------------------------------------- answers (issue 13)
+
+RepoRequired = Annotated[str, Field(min_length=1, description="repository id (see list_repositories)")]
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def impact(
+    name: Annotated[str, Field(min_length=1, description="qualified name or id of a function, method, class or "
+                                                         "module")],
+    repo: RepoArg = None,
+    depth: Annotated[int, Field(ge=1, le=MAX_DEPTH, description=f"steps to follow (1-{MAX_DEPTH})")] = 3,
+    limit: LimitArg = 100,
+) -> r.Impact:
+    """What breaks if this symbol changes: its callers and theirs up to `depth` calls away, the callers of the
+    base methods it overrides, the methods overriding it, its subclasses, and the modules importing its module;
+    grouped by depth and by file, the tests among them named, and a risk summary (files, modules, tests). Also
+    the calls carrying its name that could not be resolved (possible dependents the graph cannot see)."""
+    return await graph(dependents.impact, name, repo, depth, limit)
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def detect_changes(
+    repo: RepoRequired,
+    base: Annotated[str, Field(min_length=1, description="git revision to compare the working tree with")] = "HEAD",
+    depth: Annotated[int, Field(ge=1, le=MAX_DEPTH, description="how far each change's impact is followed")] = 2,
+    limit: LimitArg = 100,
+) -> r.Changes:
+    """What the uncommitted changes touch: `git diff` between the repository's working tree (untracked files
+    included) and `base`, mapped onto the graph's symbol lines: the innermost changed symbols, each with its
+    impact, and everything they reach together (with the tests among them). Files changed since the last index
+    are marked stale. A repository that is not in git is a tool error saying so."""
+    return await graph(diffs.detect_changes, repo, base, depth, limit)
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def dead_code(
+    repo: RepoRequired,
+    kind: Annotated[Literal["Function", "Method", "Class"] | None, Field(description="only this kind")] = None,
+    limit: LimitArg = 100,
+    include_excluded: Annotated[bool, Field(description="also list the symbols left out, with their reason")] = False,
+) -> r.DeadCode:
+    """Functions, methods and classes that nothing in the repository calls or builds on, most certain first,
+    each with a confidence (0-1) and the reason. Left out, and counted by reason: entry points (console scripts,
+    `main` in Go/C/Java/C#), tests and fixtures, dunder and protocol methods, names in `__all__` or re-exported
+    by a package, decorated handlers (routes, fixtures, commands), properties, overloads, and overriders of a
+    called base method."""
+    return await graph(unused.dead_code, repo, kind, limit, include_excluded)
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def call_path(
+    source: Annotated[str, Field(min_length=1, description="where the chain starts: qualified name or id of a "
+                                                           "function, method, class or module")],
+    target: Annotated[str, Field(min_length=1, description="where it ends: a function or method")],
+    repo: RepoArg = None,
+    max_depth: Annotated[int, Field(ge=1, le=10, description="longest chain, in calls (1-10)")] = 5,
+    k: Annotated[int, Field(ge=1, le=chains.MAX_K, description="how many chains (1-20)")] = 3,
+) -> r.CallPaths:
+    """How `source` reaches `target` through calls: up to k call chains, shortest first, each hop with the
+    caller's file and the line of the call, and how the call was resolved."""
+    return await graph(chains.call_path, source, target, repo, max_depth, k)
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def architecture(
+    repo: RepoRequired,
+    level: Annotated[Literal["module", "package"], Field(description="module, or package (top-level package)")
+                     ] = "module",
+    max_nodes: Annotated[int, Field(ge=2, le=MAX_ROWS, description="nodes in the Mermaid drawing")] = 60,
+    limit: Annotated[int, Field(ge=1, le=100_000, description="import edges listed")] = 500,
+) -> r.Architecture:
+    """How the code base is layered: the module (or package) import graph with its import cycles (strongly
+    connected components, each with a concrete example), a layering (0 = imports nothing of the repository),
+    the most depended-on and most dependent modules (fan-in, fan-out), the most used outside modules, and the
+    condensed graph as Mermaid text."""
+    return await graph(layering.architecture, repo, level, limit, max_nodes)
 
 
 # ----------------------------------------------------------------------------------------- roots
@@ -532,7 +619,10 @@ def explore_codebase(question: str = "How is this code base organised?") -> str:
         "2. find_symbols(query, mode='prefix' or 'fulltext') finds classes, functions, methods and modules.\n"
         "3. get_symbol(qualified_name) gives the source; callers / callees follow calls (depth 1-5); "
         "module_imports shows imports both ways; class_hierarchy shows bases and subclasses.\n"
-        "4. For anything else, cypher_query runs read-only Cypher; read graphdex://schema first.\n"
+        "4. Whole questions: impact (what breaks if it changes), detect_changes (what a diff touches), "
+        "dead_code, call_path (how A reaches B), architecture (layers and import cycles). Mention the "
+        "`unresolved` calls they report: they are possible edges the graph could not prove.\n"
+        "5. For anything else, cypher_query runs read-only Cypher; read graphdex://schema first.\n"
         "Cite qualified names and file:line locations in your answer."
     )
 

@@ -135,7 +135,8 @@ def test_schema_resource(client: Client) -> None:
         "Chunk",
         "IndexLease",
     }
-    assert set(schema["relationship_types"]) == {"CONTAINS", "IMPORTS", "CALLS", "INHERITS", "HAS_CHUNK"}
+    assert set(schema["relationship_types"]) == {"CONTAINS", "IMPORTS", "CALLS", "INHERITS", "REFERENCES",
+                                                 "HAS_CHUNK"}
     assert "qualified_name" in schema["node_labels"]["Code"]
 
 

@@ -16,6 +16,7 @@ provenance wins and the conditions are or-ed ("" if any site is unconditional).
 from __future__ import annotations
 
 import gc
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from ..models import (
     IMPORTS,
     INHERITS,
     PROVENANCE_ORDER,
+    REFERENCES,
     UNKNOWN_RECEIVER,
     UNRESOLVED_REASONS,
     Edge,
@@ -36,6 +38,7 @@ from ..models import (
     FileFacts,
     RawCall,
     Resolution,
+    UnresolvedCall,
     external_module_id,
 )
 from .resolve_values import (
@@ -81,10 +84,12 @@ def _resolve(repo: str, facts: list[FileFacts]) -> Resolution:
     sites, outcomes = resolve_sites(evaluator, facts)
     calls: dict[tuple[str, str], tuple[int, str]] = {}
     counts = dict.fromkeys(("resolved", "unresolved", *UNRESOLVED_REASONS), 0)
-    for (_, call), outcome in zip(sites, outcomes, strict=True):
+    for (ctx, call), outcome in zip(sites, outcomes, strict=True):
+        edges.update(_references(evaluator, ctx, call))  # issue 13: functions and classes passed as arguments
         if outcome.reason is not None:
             counts["unresolved"] += 1
             counts[outcome.reason] += 1
+            _keep_unresolved(call, outcome.reason, result.unresolved_sites)  # issue 13: on the calling node
             continue
         counts["resolved"] += 1
         for target, rank, cond, _ in outcome.edges:
@@ -103,8 +108,45 @@ def _resolve(repo: str, facts: list[FileFacts]) -> Resolution:
             result.unresolved_bases += len(scope.bases) - min(len(found), len(scope.bases))
     result.call_sites = counts
     result.unresolved_calls = counts["unresolved"]
+    result.unresolved_sites.sort(key=lambda u: (u.caller_id, u.name, u.line, u.target))
     result.edges = sorted(edges, key=lambda e: (e.type, e.source, e.target))
     return result
+
+
+_REFERENCED = {"def": 1, "sm": 1, "bound": 1, "cm": 1, "cls": 1}  # object kinds -> where their node id is
+
+
+def _references(evaluator: Evaluator, ctx: int, call: RawCall) -> list[Edge]:
+    """REFERENCES edges from the calling code to the functions and classes of the repository a call site passes
+    as arguments (`sorted(xs, key=_key)`, `Thread(target=self._run)`, `isinstance(x, Foo)`): code outside the
+    repository may call them, so they are used even with no CALLS edge. A decorator application passes the
+    function it decorates, which is no reference."""
+    if call.args is None or call.kind == "decorator":
+        return []
+    positional, keywords = call.args
+    values = [a[1] if a[0] == "star" else a for a in positional if a is not None] + [v for _, v in keywords]
+    found: list[Edge] = []
+    for value in values:
+        for obj in evaluator.evaluate(ctx, value):
+            at = _REFERENCED.get(obj[0])
+            if at is not None and isinstance(obj[at], str) and obj[at] != call.caller_id:
+                found.append(Edge(REFERENCES, call.caller_id, obj[at]))
+    return found
+
+
+# The called name of a callee as written: its last identifier (`self.db.save` -> save, `f().g` -> g); callees
+# without one (`x[]`, `f()()`, `<lambda>`, `@deco()`) cannot carry an asked-for name and are not kept.
+_CALLED_NAME = re.compile(r"(?:^|\.)([A-Za-z_]\w*)$")
+_MIGHT_REACH_THE_REPOSITORY = (UNKNOWN_RECEIVER, DYNAMIC)  # builtin and external sites are known not to
+
+
+def _keep_unresolved(call: RawCall, reason: str, kept: list[UnresolvedCall]) -> None:
+    """Keep an unresolved site that carries a name and might have reached a function of the repository."""
+    if reason not in _MIGHT_REACH_THE_REPOSITORY:
+        return
+    match = _CALLED_NAME.search(call.target.removeprefix("@"))
+    if match:
+        kept.append(UnresolvedCall(call.caller_id, match.group(1), call.line, reason, call.target))
 
 
 def resolve_sites(evaluator: Evaluator, facts: list[FileFacts]) -> tuple[list[tuple[int, RawCall]],

@@ -45,7 +45,7 @@ from .parse import module_names
 from .parse.stage import ParseOutcome, parse
 from .plan import compare, plan
 from .resolve import resolve
-from .write import EdgeWrites, NodeWriter, NodeWrites, finish, node_ids, write_edges
+from .write import EdgeWrites, NodeWriter, NodeWrites, finish, node_ids, write_edges, write_unresolved_calls
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +279,9 @@ class _Stages:
             held.check()
             out.edges = write_edges(store, self.repo, out.plan, out.resolution, s.batch_size, self._writers(),
                                     self.report, previous, node_ids([f for f in out.facts if f.path in written]))
+            # Unresolved call sites on their calling nodes, before the stamps (an interrupted run leaves its files
+            # unstamped, and every run compares the property on every node).
+            write_unresolved_calls(store, self.repo, out.plan, out.resolution, s.batch_size)
             if self._stopped():
                 return
             held.check()

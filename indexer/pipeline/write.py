@@ -18,9 +18,10 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import GraphUnavailableError
 from ..models import Edge, FailedFile, FileFacts, Plan, Progress, Resolution
@@ -190,6 +191,25 @@ def edge_difference(desired: set[Edge], existing: Counter[Edge]) -> tuple[set[Ed
     remove = {e for e in existing if e not in desired} | duplicated
     add = {e for e in desired if existing.get(e, 0) != 1}
     return add, remove
+
+
+def write_unresolved_calls(store: GraphStore, repo: str, plan: Plan, resolution: Resolution,
+                           batch_size: int) -> int:
+    """issue 13: make every node's `unresolved_calls` property equal what this resolution found; nodes written.
+
+    The property depends on other files (a call in an unchanged file becomes resolved when another file
+    defines its callee), so, like the edges, it is compared for every node and not only for changed files:
+    the stored lists are read back (the nodes of changed files were created without one) and each node
+    whose list differs is set, or cleared when it has none left."""
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for site in resolution.unresolved_sites:  # sorted: each list comes out in a stable order
+        wanted[site.caller_id].append(site.entry())
+    stored = {} if plan.fresh else reads.unresolved_calls(store, repo)
+    rows: list[dict[str, Any]] = [{"id": node, "calls": calls} for node, calls in wanted.items()
+                                  if stored.get(node) != calls]
+    rows += [{"id": node, "calls": None} for node in stored if node not in wanted]
+    writes.set_unresolved_calls(store, sorted(rows, key=lambda r: r["id"]), batch_size)
+    return len(rows)
 
 
 def finish(store: GraphStore, repo: str, facts: Sequence[FileFacts], written: set[str], batch_size: int,

@@ -33,6 +33,16 @@ def existing_edges(store: GraphStore, repo: str) -> Counter[Edge]:
     return Counter(Edge(Rel(r["t"]), r["a"], r["b"], r["p"] or "", r["c"] or "") for r in rows)
 
 
+def unresolved_calls(store: GraphStore, repo: str) -> dict[str, list[str]]:
+    """node id -> its stored `unresolved_calls` (issue 13), for the nodes that have one."""
+    rows = store.read(
+        "MATCH (n:Code) WHERE n.repo = $repo AND n.unresolved_calls IS NOT NULL "
+        "RETURN n.id AS id, n.unresolved_calls AS calls",
+        repo=repo,
+    )
+    return {r["id"]: list(r["calls"]) for r in rows}
+
+
 def external_module_ids(store: GraphStore, repo: str) -> set[str]:
     rows = store.read("MATCH (n:ExternalModule) WHERE n.repo = $repo RETURN n.id AS id", repo=repo)
     return {r["id"] for r in rows}

@@ -57,14 +57,33 @@ def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[Kind, list[dict[str
             "qualified_name": f.module,
             "kind": MODULE, "is_package": f.is_package,
             "start_line": 1, "end_line": max(f.lines, 1),
+            # issue 13 (dead_code): the module's literal __all__, and what a package re-exports by name
+            "exports": _exports(f), "reexports": _reexports(f),
         }})
         for s in f.symbols:
             rows[s.kind].append({"props": {
                 "id": s.id, "repo": repo, "path": s.path, "name": s.name, "qualified_name": s.qualified_name,
                 "kind": s.kind, "start_line": s.start_line, "end_line": s.end_line,
                 "signature": s.signature, "docstring": s.docstring,
+                "decorators": list(s.decorators) or None,  # issue 13 (dead_code: decorated handlers)
             }})
     return rows
+
+
+def _exports(f: FileFacts) -> list[str] | None:
+    """The names of a literal `__all__` (None when the module has none, or it is not literal)."""
+    exports = f.scopes[0].exports if f.scopes else None
+    return None if exports is None else list(exports)
+
+
+def _reexports(f: FileFacts) -> list[str] | None:
+    """What a package's `__init__` imports by name under a public alias, as `module.name` (`module.*` for a
+    star import): the package's public API, for dead_code. None for other modules."""
+    if not f.is_package:
+        return None
+    names = sorted({f"{i.module}.{i.name}" for i in f.imports
+                    if i.module and i.name and not i.alias.startswith("_")})
+    return names or None
 
 
 def contains_rows(facts: Iterable[FileFacts]) -> list[dict[str, str]]:
@@ -128,6 +147,10 @@ def edge_rows(edges: Iterable[Edge]) -> dict[Rel, list[dict[str, str]]]:
 
 
 # The rest are single statements, run through GraphStore.execute / execute_batches / delete_batched.
+
+# issue 13: the unresolved call sites of a node's own code (UnresolvedCall.entry), set after resolution on
+# every node whose list changed; null removes the property.
+SET_UNRESOLVED_CALLS = "UNWIND $rows AS r MATCH (n:Code {id: r.id}) SET n.unresolved_calls = r.calls"
 
 FINISH_FILES = (
     "MATCH (r:Repository {id: $repo}) UNWIND $rows AS row MATCH (f:Code {id: row.id}) "

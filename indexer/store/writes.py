@@ -21,7 +21,8 @@ def upsert_repository(store: GraphStore, repo: str, root: str) -> None:
 
 
 def stamp_repository(store: GraphStore, repo: str, summary: dict[str, Any]) -> None:
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # microseconds: two runs never share a stamp, so answers cached by it (answers/facts.py) see each run
+    now = datetime.now(timezone.utc).isoformat(timespec="microseconds")
     store.execute(sql.STAMP_REPOSITORY, repo=repo, now=now, summary=summary)
 
 
@@ -71,6 +72,11 @@ def finish_files(store: GraphStore, repo: str, facts: Sequence[FileFacts], batch
     run leaves those files looking changed and the next run redoes them."""
     rows = [{"id": f.file_id, "sha": f.sha} for f in facts]
     store.execute_batches(sql.FINISH_FILES, "rows", rows, batch_size, repo=repo)
+
+
+def set_unresolved_calls(store: GraphStore, rows: list[dict[str, Any]], batch_size: int) -> None:
+    """Set (or, with None, remove) nodes' `unresolved_calls`: rows {"id", "calls"}."""
+    store.execute_batches(sql.SET_UNRESOLVED_CALLS, "rows", rows, batch_size)
 
 
 def unstamp_files(store: GraphStore, repo: str, paths: Sequence[str]) -> None:

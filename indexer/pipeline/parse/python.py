@@ -837,6 +837,7 @@ class _Walker:
             signature=_signature(node),
             docstring=_summary(ast.get_docstring(node, clean=True)),
             parent_id=self.frame.id,
+            decorators=tuple(self._text(d) for d in node.decorator_list),  # issue 13: dead_code reads them
         )
         self.order.append((node.lineno, node.col_offset, symbol))
         return symbol
