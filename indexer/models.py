@@ -131,6 +131,7 @@ class Symbol:
     signature: str
     docstring: str  # first paragraph of the docstring, or ""
     parent_id: str  # the Module or the enclosing Class/Function (for CONTAINS)
+    subkind: str = ""  # what a Class really is in its language: class, struct, interface, trait, enum, record, ...
 
 
 @compact_pickle
@@ -152,6 +153,8 @@ class RawCall:
     class_qname: str | None  # the class whose method makes the call (for self./cls.)
     target: str  # dotted callee expression: "f", "mod.f", "self.m", "Cls.m"
     line: int
+    receiver: str = ""  # tree-sitter languages: the declared type of the receiver (`x.m()` with `x: T`), if known
+    construct: bool = False  # tree-sitter languages: `new T()`; target is the type's name
 
 
 @compact_pickle
@@ -160,6 +163,7 @@ class RawBase:
     class_id: str
     class_qname: str
     base: str  # dotted base-class expression
+    relation: str = ""  # extends, implements, embeds (Go), includes (Ruby/PHP mixins); "" = extends
 
 
 @compact_pickle
@@ -181,6 +185,9 @@ class FileFacts:
     imports: list[RawImport] = field(default_factory=list)
     calls: list[RawCall] = field(default_factory=list)
     bases: list[RawBase] = field(default_factory=list)
+    language: str = "python"  # File.language
+    namespaces: list[str] = field(default_factory=list)  # tree-sitter languages: packages / namespaces declared
+    declarations: list[str] = field(default_factory=list)  # C/C++: functions declared (prototypes), not defined
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +204,7 @@ class Edge:
     type: Rel  # IMPORTS | CALLS | INHERITS | CONTAINS
     source: str  # node id
     target: str  # node id
+    relation: str = ""  # INHERITS only: extends, implements, embeds, includes (the relationship's property)
 
 
 @dataclass(slots=True)
@@ -285,6 +293,9 @@ class Summary:
     cancelled: bool = False
     dry_run: bool = False
     embeddings: dict[str, Any] | None = None
+    # Per language: files, syntax errors, definitions, calls, unresolved calls, which executor parsed them and
+    # why; and the files skipped for want of a grammar.
+    languages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -35,9 +35,11 @@ from ..models import (
 from ..settings import Settings
 from ..store import GraphStore, lease, open_store, reads, writes
 from .discover import discover
+from .parse.languages import PYTHON, without_grammar
 from .parse.stage import ParseOutcome, parse
 from .plan import compare, plan
 from .resolve import resolve
+from .resolve_treesitter import LanguageCounts, merge, resolve_other
 from .write import EdgeWrites, NodeWriter, NodeWrites, finish, write_edges
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,8 @@ class _Outputs:
     embedded: Any = None
     counts: tuple[dict[str, int], dict[str, int]] | None = None
     cancelled: bool = False
+    missing_grammars: dict[str, str] | None = None  # language -> why its files were skipped
+    calls_by_language: dict[str, LanguageCounts] | None = None
 
 
 def run(
@@ -182,7 +186,8 @@ class _Stages:
     def _discover(self) -> Discovery:
         with self.clock.phase("discover"):
             self.report(Progress("discover", 0, 0, f"walking {self.root}"))
-            self.out.found = discover(self.root, max_file_size=self.settings.max_file_size)
+            found = discover(self.root, max_file_size=self.settings.max_file_size)
+            self.out.found, self.out.missing_grammars = without_grammar(found, self.settings.home)
         return self.out.found
 
     def _parse(self, writer: NodeWriter | None) -> None:
@@ -196,7 +201,13 @@ class _Stages:
         assert self.out.parsed is not None
         with self.clock.phase("resolve"):
             self.report(Progress("resolve", 0, 1, "resolving calls, imports and bases"))
-            self.out.resolution = resolve(self.repo, self.out.parsed.facts)
+            facts = self.out.parsed.facts
+            python = resolve(self.repo, [f for f in facts if f.language == PYTHON])
+            other, self.out.calls_by_language = resolve_other(self.repo, self.root, facts)
+            self.out.resolution = merge(python, other)
+            self.out.calls_by_language[PYTHON] = LanguageCounts(
+                calls=sum(len(f.calls) for f in facts if f.language == PYTHON),
+                unresolved=python.unresolved_calls, unresolved_bases=python.unresolved_bases)
             self.report(Progress("resolve", 1, 1, f"{len(self.out.resolution.edges)} relationships resolved"))
 
     def _write_edges(self, held: lease.Lease) -> None:
@@ -302,6 +313,7 @@ def _summary(repo: str, root: str, settings: Settings, out: _Outputs, clock: _Cl
         if not isinstance(out.embedded, dict):
             failed.extend(FailedFile(p, r) for p, r in sorted(out.embedded.failed_files.items()))
     s.files_failed, s.failed = len(failed), listed(failed)
+    s.languages = _languages(out)
     if out.counts is not None:
         s.nodes, s.relationships = out.counts
     elif dry_run and out.parsed is not None and out.resolution is not None:
@@ -310,6 +322,30 @@ def _summary(repo: str, root: str, settings: Settings, out: _Outputs, clock: _Cl
     s.gil_enabled = runtime.check_gil("at the end of the run", clock.gil_at_start, log)
     s.gil_cause = runtime.gil_cause()
     return s
+
+
+def _languages(out: _Outputs) -> dict[str, dict[str, Any]]:
+    """Per language: files, syntax errors, definitions, calls (unresolved too), and the executor that parsed it
+    and why; a language whose grammar is missing says so instead."""
+    rows: dict[str, dict[str, Any]] = {}
+    if out.parsed is not None:
+        for f in out.parsed.facts:
+            row = rows.setdefault(f.language, {"files": 0, "syntax_errors": 0, "Class": 0, "Function": 0,
+                                               "Method": 0})
+            row["files"] += 1
+            row["syntax_errors"] += bool(f.error and f.error.startswith("SyntaxError"))
+            for symbol in f.symbols:
+                row[str(symbol.kind)] += 1
+        for language, (kind, reason, workers) in out.parsed.executors.items():
+            if language in rows:
+                rows[language].update(executor=kind, executor_reason=reason, workers=workers)
+    for language, counts in (out.calls_by_language or {}).items():
+        if language in rows:
+            rows[language].update(calls=counts.calls, unresolved_calls=counts.unresolved,
+                                  unresolved_bases=counts.unresolved_bases)
+    for language, reason in (out.missing_grammars or {}).items():
+        rows.setdefault(language, {"files": 0})["skipped"] = reason
+    return dict(sorted(rows.items()))
 
 
 def _counted(parsed: ParseOutcome, resolution: Resolution) -> tuple[dict[str, int], dict[str, int]]:

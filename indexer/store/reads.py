@@ -24,10 +24,11 @@ def existing_edges(store: GraphStore, repo: str) -> Counter[Edge]:
     """The resolved edges leaving this repository's nodes, with multiplicity (a duplicate shows as 2)."""
     types = "|".join(EDGE_TYPES)
     rows = store.read(
-        f"MATCH (a:Code)-[x:{types}]->(b:Code) WHERE a.repo = $repo RETURN type(x) AS t, a.id AS a, b.id AS b",
+        f"MATCH (a:Code)-[x:{types}]->(b:Code) WHERE a.repo = $repo "
+        "RETURN type(x) AS t, a.id AS a, b.id AS b, coalesce(x.relation, '') AS relation",
         repo=repo,
     )
-    return Counter(Edge(Rel(r["t"]), r["a"], r["b"]) for r in rows)
+    return Counter(Edge(Rel(r["t"]), r["a"], r["b"], r["relation"]) for r in rows)
 
 
 def external_module_ids(store: GraphStore, repo: str) -> set[str]:

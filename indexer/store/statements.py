@@ -12,7 +12,7 @@ from typing import Any
 
 from neo4j import ManagedTransaction
 
-from ..models import CODE_KINDS, CONTAINS, EDGE_TYPES, FILE, MODULE, Edge, FileFacts, Kind, Rel
+from ..models import CODE_KINDS, CONTAINS, EDGE_TYPES, FILE, INHERITS, MODULE, Edge, FileFacts, Kind, Rel
 
 # Labels can't be parameters in Cypher, so there is one statement per label (all from this fixed set).
 # A file's nodes are created afresh (its old ones were deleted first): CREATE with both labels is fast on
@@ -27,6 +27,12 @@ _CREATE_EDGES = {
     f"WHERE NOT EXISTS {{ (a)-[:{rel}]->(b) }} CREATE (a)-[:{rel}]->(b)"
     for rel in EDGE_TYPES
 }
+# INHERITS says how (extends, implements, embeds, includes); a retried transaction must not double it either.
+_CREATE_EDGES[INHERITS] = (
+    "UNWIND $rows AS r MATCH (a:Code {id: r.a}) MATCH (b:Code {id: r.b}) "
+    "WHERE NOT EXISTS { (a)-[:INHERITS {relation: r.relation}]->(b) } "
+    "CREATE (a)-[:INHERITS {relation: r.relation}]->(b)"
+)
 _CREATE_EDGES[CONTAINS] = (
     "UNWIND $rows AS r MATCH (a:Code {id: r.a}) MATCH (b:Code {id: r.b}) CREATE (a)-[:CONTAINS]->(b)"
 )
@@ -35,6 +41,10 @@ _CREATE_EDGES[CONTAINS] = (
 _DELETE_EDGES = {
     rel: f"UNWIND $rows AS r MATCH (:Code {{id: r.a}})-[x:{rel}]->(:Code {{id: r.b}}) DELETE x" for rel in EDGE_TYPES
 }
+_DELETE_EDGES[INHERITS] = (
+    "UNWIND $rows AS r MATCH (:Code {id: r.a})-[x:INHERITS]->(:Code {id: r.b}) "
+    "WHERE coalesce(x.relation, '') = r.relation DELETE x"
+)
 
 
 def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[Kind, list[dict[str, Any]]]:
@@ -44,7 +54,7 @@ def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[Kind, list[dict[str
         name = f.path.rsplit("/", 1)[-1]
         rows[FILE].append({"props": {
             "id": f.file_id, "repo": repo, "path": f.path, "name": name, "qualified_name": f.path, "kind": FILE,
-            "language": "python", "lines": f.lines, "size": f.size, "error": f.error,
+            "language": f.language, "lines": f.lines, "size": f.size, "error": f.error,
             "warnings": f.warnings or None,
         }})
         rows[MODULE].append({"props": {
@@ -58,6 +68,7 @@ def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[Kind, list[dict[str
                 "id": s.id, "repo": repo, "path": s.path, "name": s.name, "qualified_name": s.qualified_name,
                 "kind": s.kind, "start_line": s.start_line, "end_line": s.end_line,
                 "signature": s.signature, "docstring": s.docstring,
+                **({"subkind": s.subkind} if s.subkind else {}),
             }})
     return rows
 
@@ -110,7 +121,8 @@ def delete_edges(tx: ManagedTransaction, rel: Rel, rows: Sequence[dict[str, str]
 def edge_rows(edges: Iterable[Edge]) -> dict[Rel, list[dict[str, str]]]:
     rows: dict[Rel, list[dict[str, str]]] = defaultdict(list)
     for e in edges:
-        rows[e.type].append({"a": e.source, "b": e.target})
+        rows[e.type].append({"a": e.source, "b": e.target, "relation": e.relation} if e.type == INHERITS
+                            else {"a": e.source, "b": e.target})
     return rows
 
 
