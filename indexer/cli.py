@@ -118,6 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("--json", action="store_true", help="print JSON on stdout")
         action.set_defaults(handler=handler)
 
+    grammars = commands.add_parser("grammars", help="the tree-sitter grammars of the other languages")
+    grammar_commands = grammars.add_subparsers(title="actions", metavar="ACTION")
+    status = grammar_commands.add_parser("status", help="where each grammar comes from, or how to install it",
+                                         description="Where each grammar comes from (exit 3: some are missing).")
+    status.add_argument("--json", action="store_true", help="print JSON on stdout")
+    status.set_defaults(handler=cmd_grammars_status)
+    install = grammar_commands.add_parser(
+        "install", help="compile the pinned grammars into $GRAPHDEX_HOME (needed on free-threaded Python)",
+        description="Download the pinned grammar sdists with pip and compile them with the C compiler into "
+                    "$GRAPHDEX_HOME/grammars (for interpreters without the grammar wheels, such as 3.14t).")
+    install.add_argument("names", nargs="*", metavar="GRAMMAR", help="only these grammars (default: all)")
+    install.add_argument("--force", action="store_true", help="rebuild grammars already installed")
+    install.add_argument("--json", action="store_true", help="print JSON on stdout")
+    install.set_defaults(handler=cmd_grammars_install)
+
     info = commands.add_parser("runtime", help="show the Python build, GIL state and executor choice")
     info.add_argument("--json", action="store_true", help="print JSON on stdout")
     info.set_defaults(handler=cmd_runtime)
@@ -259,6 +274,34 @@ def cmd_db_status(args: argparse.Namespace) -> int:
 def cmd_db_install_runtime(args: argparse.Namespace) -> int:
     path = localdb.install_runtime(settings_from(args).home)
     _print(args, {"runtime": str(path)}, f"ArcadeDB runtime installed in {path}")
+    return 0
+
+
+def cmd_grammars_status(args: argparse.Namespace) -> int:
+    from .pipeline.parse import grammars
+
+    home = settings_from(args).grammars
+    lacking = grammars.missing(list(grammars.GRAMMARS), home)
+    rows = {name: {"source": grammars.source_of(name, home), "version": g.version, "missing": lacking.get(name)}
+            for name, g in grammars.GRAMMARS.items()}
+    text = "\n".join(f"{name:<11} {row['version']:<7} {row['missing'] or row['source']}" for name, row in rows.items())
+    _print(args, {"home": str(home), "grammars": rows}, text)
+    return 3 if lacking else 0
+
+
+def cmd_grammars_install(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .pipeline.parse import grammars
+
+    home = settings_from(args).grammars
+    try:
+        built = grammars.install_grammars(home, args.names or None, force=args.force,
+                                          log=(lambda line: None) if args.json else print)
+    except grammars.GrammarError as exc:
+        raise ConfigError(f"grammars install failed: {exc}") from None
+    text = "\n".join(f"{name:<11} {info.get('check', 'built')}" for name, info in built.items()) or \
+        f"all grammars are installed in {home / 'grammars'}"
+    _print(args, {"home": str(home), "built": built}, text)
     return 0
 
 

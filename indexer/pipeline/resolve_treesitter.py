@@ -319,8 +319,10 @@ class Resolver:
         """Where a name's first part may be bound, innermost first."""
         for prefix in self._scope_chain(family, file, scope):
             candidate = f"{prefix}.{head}" if prefix else head
-            if candidate in family.symbols:
+            if candidate in family.symbols and self._loaded(family, file, candidate):
                 yield ("symbol", candidate)
+            elif candidate in family.packages:  # a namespace (TS, C#, C++, a Rust inline module)
+                yield ("module", candidate)
         bound = self.bindings(family, file)
         yield from bound.get(head, [])
         if file.language == "rust":
@@ -338,15 +340,24 @@ class Resolver:
         """The lexical scopes around `scope`, innermost first: its qualified name's prefixes, down to the file's
         namespace (or to the top, in languages whose namespaces nest)."""
         namespace = _file_namespace(file)
+        climbs = _CLIMB.get(file.language) == "global"
         chain, current = [], scope
         while current:
             chain.append(current)
-            if current == namespace and _CLIMB.get(file.language) != "global":
-                return chain
+            if current == namespace and not climbs:
+                break
             current = current.rpartition(".")[0] if "." in current else ""
-        if _CLIMB.get(file.language) == "global" or not namespace or file.language == "php":
+        if climbs or not namespace or file.language == "php":  # PHP: an unqualified function falls back to global
             chain.append("")
         return chain
+
+    def _loaded(self, family: _Family, file: FileFacts, qname: str) -> bool:
+        """Ruby: a constant or method is visible once its file is loaded: this file or one it requires
+        (transitively). Elsewhere scope alone decides."""
+        if file.language != "ruby":
+            return True
+        here = self.include_closure(family, file) | {file.path}
+        return any(s.path in here for s in family.symbols[qname])
 
     def _included(self, family: _Family, file: FileFacts, head: str) -> Iterable[Target]:
         """C/C++: top-level names of the files this one includes (transitively), and the definitions of the
@@ -357,7 +368,7 @@ class Resolver:
             other = family.files[path]
             namespace = default_namespace(path, other.language)
             candidate = f"{namespace}.{head}" if namespace else head
-            if candidate in family.symbols:
+            if any(s.path == path for s in family.symbols.get(candidate, [])):
                 yield ("symbol", candidate)
             if head in other.declarations:
                 for symbol in self._definitions_of(family, head):

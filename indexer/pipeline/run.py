@@ -187,7 +187,7 @@ class _Stages:
         with self.clock.phase("discover"):
             self.report(Progress("discover", 0, 0, f"walking {self.root}"))
             found = discover(self.root, max_file_size=self.settings.max_file_size)
-            self.out.found, self.out.missing_grammars = without_grammar(found, self.settings.home)
+            self.out.found, self.out.missing_grammars = without_grammar(found, self.settings.grammars)
         return self.out.found
 
     def _parse(self, writer: NodeWriter | None) -> None:

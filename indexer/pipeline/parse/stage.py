@@ -85,7 +85,7 @@ def parse(
     with gc_paused():
         for route in routes:
             if not cancel.is_set():
-                _run_route(route, repo, str(settings.home), out, to_write, sink, progress, cancel)
+                _run_route(route, repo, str(settings.grammars), out, to_write, sink, progress, cancel)
     out.facts.sort(key=lambda f: f.path)
     out.seconds = time.perf_counter() - started
     return out
