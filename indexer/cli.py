@@ -306,10 +306,15 @@ def cmd_grammars_install(args: argparse.Namespace) -> int:
 
 
 def cmd_runtime(args: argparse.Namespace) -> int:
+    from .pipeline.parse.languages import support
+
     report: dict[str, Any] = dict(runtime.report().to_dict())
     settings = settings_from(args)
     report.update(default_workers=settings.workers, pool_size=settings.connection_pool_size)
-    text = "\n".join(f"{k:<22} {v}" for k, v in report.items())
+    report["languages"] = support(settings.grammars)
+    text = "\n".join(f"{k:<22} {v}" for k, v in report.items() if k not in ("languages", "language_executors"))
+    text += "\n" + "\n".join(f"{name:<22} {row['executor']}: {row['parser']}"
+                              for name, row in report["languages"].items())
     _print(args, report, text)
     return 0
 

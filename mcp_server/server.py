@@ -27,6 +27,7 @@ from pydantic import Field
 from indexer import __version__, runtime
 from indexer import results as r
 from indexer.errors import ConfigError, GraphdexError
+from indexer.pipeline.parse.languages import support as language_support
 from indexer.roots import allowed_path, uri_path
 from indexer.settings import EXECUTORS, MAX_WORKERS
 from indexer.store import queries
@@ -341,8 +342,9 @@ async def stream_progress(session: Any, token: str | int, job: IndexJob) -> None
     "graphdex://runtime",
     name="runtime",
     mime_type="application/json",
-    description="Python build, free-threading and GIL state, the executor `auto` picks and why, default "
-    "workers, connection pool size, and the graph server's address and agent.",
+    description="Python build, free-threading and GIL state, the executor `auto` picks and why (per language), "
+    "the languages indexed with where their grammars come from, default workers, connection pool size, and the "
+    "graph server's address and agent.",
 )
 async def runtime_resource() -> str:
     """Answers without starting the graph server: before the first graph tool it says `connected: false`."""
@@ -356,6 +358,7 @@ async def runtime_resource() -> str:
         default_workers=settings.workers,
         connection_pool_size=settings.connection_pool_size,
         home=str(settings.home),
+        languages=language_support(settings.grammars),
         graph_server=await anyio.to_thread.run_sync(lambda: server_info(settings, APP.open_store)),
     )
     return json.dumps(info, indent=2)

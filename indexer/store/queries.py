@@ -48,7 +48,8 @@ SCHEMA: dict[str, Any] = {
         ],
         FILE: ["lines", "size", "error", "warnings", "sha", "language"],
         MODULE: ["is_package"],
-        **{kind: [] for kind in (EXTERNAL_MODULE, CLASS, FUNCTION, METHOD)},
+        CLASS: ["subkind"],
+        **{kind: [] for kind in (EXTERNAL_MODULE, FUNCTION, METHOD)},
         "Chunk": ["id", "repo", "path", "owner_id", "index", "text_hash", "tokens", "model", "dimensions",
                   "embedding"],
         "IndexLease": ["repo", "owner", "host", "pid", "token", "expires_at"],
@@ -61,12 +62,18 @@ SCHEMA: dict[str, Any] = {
         "Chunk nodes (label Chunk only) hold the embedding of a symbol's code, or of one part of it when it is "
         "long; they exist when embeddings are on.",
         "An IndexLease node exists while an index run holds a repository (one run per repository at a time).",
+        "File.language is python, javascript, typescript, go, rust, java, c, cpp, csharp, ruby or php. A Python "
+        "Module's qualified_name is its dotted module, any other language's is its file path; other languages' "
+        "symbols are qualified by their package or namespace (Java, C#, PHP, C++, Ruby, a Go package's folder), "
+        "else by their file's path without extension. Class.subkind says class, struct, interface, trait, enum, "
+        "record, union, module (Ruby), type (Go).",
     ],
     "relationship_types": {
         "CONTAINS": "Repository->File->Module->top-level Class/Function; Class->Method; Function->nested Function",
         "IMPORTS": "Module->Module|ExternalModule",
         "CALLS": "Function|Method->Function|Method (resolved calls only)",
-        "INHERITS": "Class->Class (bases defined in the repository)",
+        "INHERITS": "Class->Class (bases defined in the repository); property relation: extends, implements, "
+                    "embeds (Go), includes (Ruby/PHP mixins and traits)",
         "HAS_CHUNK": "Class|Function|Method|Module->Chunk (embeddings)",
     },
 }
@@ -256,6 +263,7 @@ def list_repositories(store: GraphStore) -> r.Repositories:
     )
     for row in rows:
         row["nodes"], row["relationships"] = reads.counts(store, row["id"])
+        row["languages"] = reads.languages(store, row["id"])
     return {"repositories": rows}
 
 

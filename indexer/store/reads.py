@@ -52,6 +52,21 @@ def chunk_state(store: GraphStore, repo: str) -> dict[str, tuple[str | None, int
     return state
 
 
+def languages(store: GraphStore, repo: str) -> dict[str, dict[str, int]]:
+    """Per File.language: files, and the Class / Function / Method nodes defined in them."""
+    files = store.read("MATCH (f:File) WHERE f.repo = $repo RETURN f.language AS language, count(*) AS c", repo=repo)
+    symbols = store.read(
+        "MATCH (f:File) WHERE f.repo = $repo WITH f.path AS path, f.language AS language "
+        "MATCH (n:Code {path: path}) WHERE n.repo = $repo AND n.kind IN ['Class', 'Function', 'Method'] "
+        "RETURN language, n.kind AS kind, count(*) AS c", repo=repo)
+    out: dict[str, dict[str, int]] = {}
+    for row in files:
+        out.setdefault(row["language"] or "python", {})["files"] = row["c"]
+    for row in symbols:
+        out.setdefault(row["language"] or "python", {})[row["kind"]] = row["c"]
+    return dict(sorted(out.items()))
+
+
 def counts(store: GraphStore, repo: str) -> tuple[dict[str, int], dict[str, int]]:
     """Nodes by kind and relationships by type of one repository (its Repository node and links included)."""
     nodes = store.read("MATCH (n:Code) WHERE n.repo = $repo RETURN n.kind AS kind, count(*) AS c", repo=repo)

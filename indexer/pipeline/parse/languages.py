@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from posixpath import dirname, splitext
+from typing import Any
 
 from ...models import Discovery, SkippedFile
 from . import grammars
@@ -125,3 +126,24 @@ def without_grammar(found: Discovery, home: Path | str) -> tuple[Discovery, dict
     by_language = {languages[f.path]: lacking[grammar[f.path]] for f in dropped}
     return Discovery(found.root, kept, sorted([*found.skipped, *skipped], key=lambda s: (s.path, s.reason))), \
         by_language
+
+
+def support(grammar_home: Path | str) -> dict[str, dict[str, Any]]:
+    """Per language: its extensions, where its grammars come from (or why there is none, with the fix), and the
+    executor `auto` parses it on here and why. For `graphdex runtime` and graphdex://runtime; never imports
+    tree_sitter."""
+    from ... import runtime
+
+    executors = runtime.language_executors()
+    lacking = grammars.missing(list(grammars.GRAMMARS), grammar_home)
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in LANGUAGES.items():
+        used = sorted(set(spec.grammars.values()) - {""})
+        row: dict[str, Any] = {"extensions": list(spec.extensions)}
+        if name == PYTHON:
+            row.update(parser="stdlib ast", **executors["python"])
+        else:
+            row.update(parser=", ".join(f"{g}: {lacking.get(g) or grammars.source_of(g, grammar_home)}"
+                                        for g in used), **executors["tree-sitter languages"])
+        out[name] = row
+    return out

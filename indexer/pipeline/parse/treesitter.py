@@ -32,6 +32,10 @@ _IDENTIFIER_PATH = re.compile(r"[A-Za-z_\\][\w\\]*(?:\.[A-Za-z_\\][\w\\]*)*")
 _COMMENT_LINE = re.compile(r"^\s*(?:#|//|/\*|\*)")
 _COMMENT_MARKS = re.compile(r"^\s*(?:/\*\*?|\*/|\*|///?|#|--)\s?")
 FUNCTION_SUBKINDS = ("function", "method")
+# Statement keywords that error recovery around the preprocessor can mistake for a definition's name (C, C++, C#).
+_NOT_NAMES = frozenset({"if", "else", "for", "foreach", "while", "do", "switch", "case", "return", "using", "lock",
+                        "throw", "sizeof", "typeof"})
+_PREPROCESSED = ("c", "cpp", "csharp")
 _local = threading.local()  # a Parser per thread and grammar: parsers are not shareable across threads
 
 
@@ -106,11 +110,13 @@ def _text(node: Node | None) -> str:
     return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
 
-def _collect(query: Query, root: Node) -> _Found:
+def _collect(query: Query, root: Node, language: str) -> _Found:
     found = _Found()
     for _, captures in QueryCursor(query).matches(root):
         one = {name: nodes[0] for name, nodes in captures.items()}
         _sort_match(one, found)
+    if language in _PREPROCESSED:
+        found.scopes = [s for s in found.scopes if s.name not in _NOT_NAMES]
     return found
 
 
@@ -325,7 +331,7 @@ def extract_treesitter(repo: str, path: str, data: bytes, module: str, sha: str,
     root = tree.root_node
     if root.has_error:
         facts.error = _syntax_error(root)
-    found = _collect(_query(language, grammar, home), root)
+    found = _collect(_query(language, grammar, home), root, language)
     file = _File(repo, path, LANGUAGES[language], facts, sorted(found.file_namespaces))
     scopes = _nest(found)
     for scope in scopes:

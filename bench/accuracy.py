@@ -1,11 +1,15 @@
-"""Definition counts per language: graphdex's tree-sitter extraction against Universal Ctags on the same files.
+"""Definition counts per language: graphdex's tree-sitter extraction against an independent parser, same files.
 
-    python bench/ctags_compare.py CORPUS_DIR [--json OUT]
+    python bench/accuracy.py CORPUS_DIR [--json OUT]
 
-CORPUS_DIR holds one folder per language (javascript, typescript, tsx, go, rust, java, c, cpp, csharp, ruby, php),
-as /work/scratch/corpora does; a missing folder is skipped. Definitions are classes (of every subkind), functions
-and methods; ctags' kinds are mapped to the same set (KINDS below). Anonymous ctags entries (`__anon…`) are left
-out: graphdex names a typedef'd anonymous struct by its typedef, and does not list unnamed ones.
+CORPUS_DIR holds one folder per language (javascript, typescript, tsx, go, rust, java, c, cpp, csharp, ruby, php);
+a missing folder is skipped. Definitions are classes (of every subkind), functions and methods. The reference:
+- JavaScript, TypeScript, TSX: the TypeScript compiler's parser (bench/independent/ts_count.js; needs node and
+  the `typescript` npm package, found through TYPESCRIPT_MODULE or node's own resolution), with graphdex's rules;
+- Java: javac's tree API (bench/independent/JavaCount.java; needs a JDK 17+);
+- the others, or when those tools are missing: Universal Ctags, its kinds mapped to the same set (KINDS below).
+  Anonymous ctags entries (`__anon…`, `Anonymous…`) are left out: graphdex names a typedef'd anonymous struct by
+  its typedef and lists no unnamed definition.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -47,9 +52,28 @@ def ctags_counts(files: list[Path], ctags_language: str, kinds: set[str]) -> tup
     by_kind: Counter[str] = Counter()
     for line in proc.stdout.splitlines():
         tag = json.loads(line)
-        if tag.get("_type") == "tag" and tag.get("kind") in kinds and "__anon" not in tag["name"]:
+        if tag.get("_type") == "tag" and tag.get("kind") in kinds and "__anon" not in tag["name"] \
+                and not tag["name"].startswith("Anonymous"):
             by_kind[tag["kind"]] += 1
     return sum(by_kind.values()), by_kind
+
+
+def reference_counts(folder: str, files: list[Path], ctags_language: str,
+                     kinds: set[str]) -> tuple[str, int, Counter[str]]:
+    """(name of the reference parser, its definition count, by kind)."""
+    here = Path(__file__).resolve().parent / "independent"
+    command: list[str] | None = None
+    if folder in ("javascript", "typescript", "tsx") and shutil.which("node"):
+        command, name = ["node", str(here / "ts_count.js")], "tsc-api"
+    elif folder == "java" and shutil.which("java"):
+        command, name = ["java", str(here / "JavaCount.java")], "javac"
+    if command is not None:
+        proc = subprocess.run([*command, *map(str, files)], capture_output=True, text=True)
+        if proc.returncode == 0:
+            by_kind = Counter(json.loads(proc.stdout.strip().splitlines()[-1]))
+            return name, sum(by_kind.values()), by_kind
+    total, by_kind = ctags_counts(files, ctags_language, kinds)
+    return "ctags", total, by_kind
 
 
 def graphdex_counts(folder: Path, files: list[Path], home: str) -> tuple[int, Counter[str], int, int]:
@@ -81,12 +105,13 @@ def main() -> int:
             continue
         files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _suffixes(folder_name))
         ours, our_kinds, errors, calls = graphdex_counts(folder, files, home)
-        theirs, their_kinds = ctags_counts(files, ctags_language, kinds)
+        reference, theirs, their_kinds = reference_counts(folder_name, files, ctags_language, kinds)
         diff = (ours - theirs) / theirs * 100 if theirs else 0.0
-        rows.append({"language": folder_name, "files": len(files), "graphdex": ours, "ctags": theirs,
+        rows.append({"language": folder_name, "files": len(files), "graphdex": ours, "reference": reference,
+                     "reference_count": theirs,
                      "diff_percent": round(diff, 2), "graphdex_kinds": dict(our_kinds),
                      "ctags_kinds": dict(their_kinds), "files_with_errors": errors, "calls": calls})
-        print(f"{folder_name:11} files {len(files):4}  graphdex {ours:5}  ctags {theirs:5}  {diff:+6.2f}%   "
+        print(f"{folder_name:11} files {len(files):4}  graphdex {ours:5}  {reference:8} {theirs:5}  {diff:+6.2f}%   "
               f"{dict(our_kinds)}  vs  {dict(their_kinds)}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
