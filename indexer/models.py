@@ -155,6 +155,7 @@ class RawCall:
     line: int
     receiver: str = ""  # tree-sitter languages: the declared type of the receiver (`x.m()` with `x: T`), if known
     construct: bool = False  # tree-sitter languages: `new T()`; target is the type's name
+    arguments: int = -1  # tree-sitter languages: how many arguments (-1: unknown), to tell overloads apart
 
 
 @compact_pickle

@@ -141,7 +141,7 @@ class Resolver:
                 counts.unresolved += 1
                 continue
             counts.resolved += 1
-            for symbol in family.symbols[target]:
+            for symbol in _overloads(family.symbols[target], call.arguments):
                 edges.add(Edge(CALLS, call.caller_id, symbol.id))
 
     def _inherits(self, family: _Family, edges: set[Edge], counts: dict[str, LanguageCounts]) -> None:
@@ -514,7 +514,9 @@ class Resolver:
         found = self.lookup(family, file, scope, call.target)
         if found is not None and family.kind(found) == CLASS and file.language == "cpp":
             return self._constructor_of(family, found, file)  # `T(x)`: a C++ construction
-        return found if found and family.kind(found) in (METHOD, FUNCTION) else None
+        # Without an implicit `this`, a bare name binds a function, never a method (`send()` is not `res.send`).
+        wanted = (METHOD, FUNCTION) if spec.implicit_this else (FUNCTION,)
+        return found if found and family.kind(found) in wanted else None
 
     def _typed_call(self, family: _Family, file: FileFacts, call: RawCall, method: str) -> str | None:
         klass = self.lookup(family, file, call.caller_qname, call.receiver)
@@ -539,6 +541,46 @@ class Resolver:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+
+
+def _overloads(symbols: list[Symbol], arguments: int) -> list[Symbol]:
+    """Of same-named definitions (overloads), those a call with this many arguments can reach; all of them when
+    the count is unknown or none fits (a count never makes an edge, it only chooses among bound names)."""
+    if len(symbols) < 2 or arguments < 0:
+        return symbols
+    fitting = [s for s in symbols if _accepts(s.signature, arguments)]
+    return fitting or symbols
+
+
+def _accepts(signature: str, arguments: int) -> bool:
+    low, high = _arity(signature)
+    return low <= arguments <= high
+
+
+def _arity(signature: str) -> tuple[int, float]:
+    """(fewest, most) arguments from a signature's first parameter list; defaults lower the fewest, varargs
+    (`...`, `params`, `*args`) lift the most."""
+    start = signature.find("(")
+    if start < 0:
+        return 0, float("inf")
+    depth, parts, current = 0, [], ""
+    for ch in signature[start + 1:]:
+        if ch in "([{<":
+            depth += 1
+        elif ch in ")]}>":
+            if depth == 0 and ch == ")":
+                break
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts = [p.strip() for p in [*parts, current] if p.strip() and p.strip() not in ("void", "self", "&self",
+                                                                                      "&mut self", "this")]
+    variadic = any("..." in p or p.startswith(("params ", "*")) for p in parts)
+    required = sum(1 for p in parts if not ("=" in p or "..." in p or p.startswith(("params ", "*", "&"))))
+    return required, float("inf") if variadic else len(parts)
 
 
 def _relation(raw: RawBase, child: Symbol, base: Symbol) -> str:

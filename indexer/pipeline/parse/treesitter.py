@@ -99,7 +99,7 @@ class _Scope:
 class _Found:
     scopes: list[_Scope] = field(default_factory=list)
     file_namespaces: list[tuple[int, str]] = field(default_factory=list)  # (start byte, name) of `package x;`
-    calls: list[tuple[Node, str, str, bool]] = field(default_factory=list)  # node, name, receiver, construct
+    calls: list[tuple[Node, str, str, bool, int]] = field(default_factory=list)  # node, name, receiver, new, args
     imports: dict[int, list[dict[str, str]]] = field(default_factory=dict)  # by source node start
     bases: list[tuple[Node, str, str]] = field(default_factory=list)  # node, type text, relation
     variables: list[tuple[Node, str, str, bool]] = field(default_factory=list)  # node, name, type, is_field
@@ -138,9 +138,10 @@ def _sort_match(c: dict[str, Node], found: _Found) -> None:
         found.scopes.append(_Scope(c["scope.impl"], "impl", _type_name(_text(c.get("impl.type"))),
                                    trait=_type_name(_text(c.get("impl.trait")))))
     elif "call" in c:
-        found.calls.append((c["call"], _name(c.get("call.name")), _text(c.get("call.receiver")), False))
+        found.calls.append((c["call"], _name(c.get("call.name")), _text(c.get("call.receiver")), False,
+                            _count(c.get("call.arguments"))))
     elif "new" in c:
-        found.calls.append((c["new"], _type_name(_text(c.get("new.type"))), "", True))
+        found.calls.append((c["new"], _type_name(_text(c.get("new.type"))), "", True, _count(c.get("new.arguments"))))
     elif "import" in c:
         _add_import(c, found)
     elif "declaration" in c:
@@ -161,6 +162,13 @@ def _definition(node: Node, subkind: str, c: dict[str, Node]) -> _Scope:
     elif "<" in name:
         name = _type_name(name)
     return _Scope(node, "definition", name, subkind, receiver=receiver)
+
+
+def _count(arguments: Node | None) -> int:
+    """How many arguments a call passes; -1 when the query did not say."""
+    if arguments is None:
+        return -1
+    return sum(1 for child in arguments.named_children if "comment" not in child.type)
 
 
 def _has_block(node: Node) -> bool:
@@ -240,10 +248,13 @@ def _namespace_name(text: str) -> str:
 
 
 _GENERIC = re.compile(r"<[^<>]*>")
+_PLAIN = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
 def _type_name(text: str) -> str:
     """`*pkg.Server`, `&mut Foo<T>`, `List<Foo>`, `Foo[]`, `\\App\\User`, `?Foo`: the named type, dotted."""
+    if _PLAIN.fullmatch(text):  # the common case, without the regular expressions below
+        return text
     text = text.strip()
     while "<" in text and _GENERIC.search(text):
         text = _GENERIC.sub("", text)
@@ -435,7 +446,7 @@ def _impl(scope: _Scope | None) -> _Scope | None:
 
 def _add_calls(file: _File, found: _Found, locator: _Locator) -> None:
     spec = file.language
-    for node, name, receiver_text, construct in found.calls:
+    for node, name, receiver_text, construct, arguments in found.calls:
         caller = _enclosing(locator.innermost(node), "is_function")
         if caller is None or caller.symbol is None or not name:
             continue  # calls outside functions (module top level, class bodies) are not graph edges, as in Python
@@ -449,7 +460,7 @@ def _add_calls(file: _File, found: _Found, locator: _Locator) -> None:
             if receiver_text.startswith("new ") and path == "?":  # `new T().m()`: the receiver's type is T
                 receiver = _type_name(receiver_text[4:].split("(", 1)[0])
         file.facts.calls.append(RawCall(caller.symbol.id, caller.qname, klass, target, node.start_point[0] + 1,
-                                        receiver=receiver, construct=construct))
+                                        receiver=receiver, construct=construct, arguments=arguments))
 
 
 def _receiver_path(text: str, spec: LanguageSpec) -> str:

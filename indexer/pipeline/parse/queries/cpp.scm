@@ -21,10 +21,10 @@
 (type_definition type: (enum_specifier !name body: (enumerator_list)) declarator: (type_identifier) @name) @definition.enum
 
 ; -- calls
-(call_expression function: [(identifier) (template_function name: (identifier))] @call.name) @call
-(call_expression function: (field_expression argument: (_) @call.receiver field: (_) @call.name)) @call
-(call_expression function: (qualified_identifier scope: (_) @call.receiver name: (_) @call.name)) @call
-(new_expression type: (_) @new.type) @new
+(call_expression function: [(identifier) (template_function name: (identifier))] @call.name arguments: (_) @call.arguments) @call
+(call_expression function: (field_expression argument: (_) @call.receiver field: (_) @call.name) arguments: (_) @call.arguments) @call
+(call_expression function: (qualified_identifier scope: (_) @call.receiver name: (_) @call.name) arguments: (_) @call.arguments) @call
+(new_expression type: (_) @new.type arguments: (_)? @new.arguments) @new
 
 ; -- imports
 (preproc_include path: [(string_literal) (system_lib_string)] @import.source) @import

@@ -15,11 +15,12 @@
 (local_function_statement name: (identifier) @name) @definition.function
 
 ; -- calls
-(invocation_expression function: (identifier) @call.name) @call
-(invocation_expression function: (generic_name (identifier) @call.name)) @call
+(invocation_expression function: (identifier) @call.name arguments: (_) @call.arguments) @call
+(invocation_expression function: (generic_name (identifier) @call.name) arguments: (_) @call.arguments) @call
 (invocation_expression
-  function: (member_access_expression expression: (_) @call.receiver name: [(identifier) (generic_name (identifier))] @call.name)) @call
-(object_creation_expression type: [(identifier) (qualified_name) (generic_name)] @new.type) @new
+  function: (member_access_expression expression: (_) @call.receiver name: [(identifier) (generic_name (identifier))] @call.name)
+  arguments: (_) @call.arguments) @call
+(object_creation_expression type: [(identifier) (qualified_name) (generic_name)] @new.type arguments: (_)? @new.arguments) @new
 
 ; -- imports
 ((using_directive !name [(identifier) (qualified_name)] @import.path) @import @import.all)

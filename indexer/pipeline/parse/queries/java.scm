@@ -14,9 +14,10 @@
 (compact_constructor_declaration name: (identifier) @name) @definition.method
 
 ; -- calls
-(method_invocation !object name: (identifier) @call.name) @call
-(method_invocation object: (_) @call.receiver name: (identifier) @call.name) @call
-(object_creation_expression type: [(type_identifier) (scoped_type_identifier) (generic_type)] @new.type) @new
+(method_invocation !object name: (identifier) @call.name arguments: (_) @call.arguments) @call
+(method_invocation object: (_) @call.receiver name: (identifier) @call.name arguments: (_) @call.arguments) @call
+(object_creation_expression type: [(type_identifier) (scoped_type_identifier) (generic_type)] @new.type
+  arguments: (_) @new.arguments) @new
 
 ; -- imports
 ((import_declaration [(identifier) (scoped_identifier)] @import.path) @import

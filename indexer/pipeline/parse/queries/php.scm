@@ -13,9 +13,9 @@
 
 ; -- calls
 (function_call_expression function: [(name) (qualified_name)] @call.name) @call
-(member_call_expression object: (_) @call.receiver name: (name) @call.name) @call
+(member_call_expression object: (_) @call.receiver name: (name) @call.name arguments: (_) @call.arguments) @call
 (nullsafe_member_call_expression object: (_) @call.receiver name: (name) @call.name) @call
-(scoped_call_expression scope: (_) @call.receiver name: (name) @call.name) @call
+(scoped_call_expression scope: (_) @call.receiver name: (name) @call.name arguments: (_) @call.arguments) @call
 (object_creation_expression [(name) (qualified_name)] @new.type) @new
 
 ; -- imports

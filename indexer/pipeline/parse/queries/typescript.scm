@@ -16,14 +16,18 @@
   name: (identifier) @name
   value: [(arrow_function) (function_expression) (generator_function)]) @definition.function
 (assignment_expression
-  left: [(identifier) @name (member_expression property: (property_identifier) @name)]
+  left: (identifier) @name
   right: [(arrow_function) (function_expression) (generator_function)]) @definition.function
+; `obj.m = function () {}` and `{m: function () {}}` define a property, never a name in scope: methods
+(assignment_expression
+  left: (member_expression object: (_) @receiver property: (property_identifier) @name)
+  right: [(arrow_function) (function_expression) (generator_function)]) @definition.method
 (public_field_definition
   name: (_) @name
   value: [(arrow_function) (function_expression)]) @definition.method
 (pair
   key: [(property_identifier) (string)] @name
-  value: [(arrow_function) (function_expression) (generator_function)]) @definition.function
+  value: [(arrow_function) (function_expression) (generator_function)]) @definition.method
 
 ; -- calls
 ((call_expression function: (identifier) @call.name) @call
