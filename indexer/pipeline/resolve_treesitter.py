@@ -19,6 +19,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from posixpath import dirname, join, normpath
 
 from ..models import (
@@ -64,20 +65,25 @@ class _Family:
     modules: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # file namespace -> paths
     packages: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # declared -> paths
     raw_bases: dict[str, list[tuple[FileFacts, RawBase]]] = field(default_factory=lambda: defaultdict(list))
-    declared: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # C name -> declaring paths
+    top_level: dict[str, dict[str, str]] = field(default_factory=dict)  # path -> name -> qualified name
+    functions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # name -> top-level functions
 
     def add(self, facts: FileFacts) -> None:
         self.files[facts.path] = facts
-        self.modules[default_namespace(facts.path, facts.language)].append(facts.path)
+        namespace = default_namespace(facts.path, facts.language)
+        self.modules[namespace].append(facts.path)
+        own = self.top_level.setdefault(facts.path, {})
+        for symbol in facts.symbols:
+            if symbol.qualified_name == (f"{namespace}.{symbol.name}" if namespace else symbol.name):
+                own.setdefault(symbol.name, symbol.qualified_name)
+                if symbol.kind == FUNCTION:
+                    self.functions[symbol.name].append(symbol.qualified_name)
         for name in facts.namespaces:
             self.packages[name].append(facts.path)
         for symbol in facts.symbols:
             self.symbols[symbol.qualified_name].append(symbol)
         for base in facts.bases:
             self.raw_bases[base.class_qname].append((facts, base))
-        for name in facts.declarations:
-            if not name.startswith("default="):
-                self.declared[name].append(facts.path)
 
     def kind(self, qname: str) -> str | None:
         found = self.symbols.get(qname)
@@ -104,6 +110,7 @@ class Resolver:
         self._imported: dict[str, list[tuple[RawImport, list[str], str]]] = {}
         self._bases: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._includes: dict[str, set[str]] = {}
+        self._included_names: dict[str, dict[str, list[Target]]] = {}
         self.config = _ProjectConfig(root)
 
     # -- the run ---------------------------------------------------------------------------------------------
@@ -359,31 +366,20 @@ class Resolver:
         here = self.include_closure(family, file) | {file.path}
         return any(s.path in here for s in family.symbols[qname])
 
-    def _included(self, family: _Family, file: FileFacts, head: str) -> Iterable[Target]:
+    def _included(self, family: _Family, file: FileFacts, head: str) -> list[Target]:
         """C/C++: top-level names of the files this one includes (transitively), and the definitions of the
         functions those headers declare; Ruby: constants and methods of the files it requires."""
         if file.language not in ("c", "cpp", "ruby"):
-            return
-        for path in sorted(self.include_closure(family, file)):
-            other = family.files[path]
-            namespace = default_namespace(path, other.language)
-            candidate = f"{namespace}.{head}" if namespace else head
-            if any(s.path == path for s in family.symbols.get(candidate, [])):
-                yield ("symbol", candidate)
-            if head in other.declarations:
-                for symbol in self._definitions_of(family, head):
-                    yield ("symbol", symbol)
-
-    def _definitions_of(self, family: _Family, name: str) -> list[str]:
-        """C/C++: the top-level functions named `name` (a declaration in an included header binds to them)."""
-        found = []
-        for path in family.files:
-            facts = family.files[path]
-            namespace = default_namespace(path, facts.language)
-            qname = f"{namespace}.{name}" if namespace else name
-            if any(s.path == path and s.kind == FUNCTION for s in family.symbols.get(qname, [])):
-                found.append(qname)
-        return sorted(set(found))
+            return []
+        if file.path not in self._included_names:
+            names: dict[str, list[Target]] = defaultdict(list)
+            for path in sorted(self.include_closure(family, file)):
+                for name, qname in family.top_level[path].items():
+                    names[name].append(("symbol", qname))
+                for name in family.files[path].declarations:  # declared here: bound to its definitions
+                    names[name].extend(("symbol", q) for q in sorted(set(family.functions.get(name, []))))
+            self._included_names[file.path] = dict(names)
+        return self._included_names[file.path].get(head, [])
 
     def include_closure(self, family: _Family, file: FileFacts) -> set[str]:
         if file.path not in self._includes:
@@ -557,6 +553,7 @@ def _accepts(signature: str, arguments: int) -> bool:
     return low <= arguments <= high
 
 
+@lru_cache(maxsize=65536)
 def _arity(signature: str) -> tuple[int, float]:
     """(fewest, most) arguments from a signature's first parameter list; defaults lower the fewest, varargs
     (`...`, `params`, `*args`) lift the most."""
@@ -596,14 +593,19 @@ def _outside(caller: str, klass: str) -> str:
     return klass.rpartition(".")[0] if caller.startswith(klass + ".") else caller
 
 
-def _file_namespace(file: FileFacts) -> str:
-    spec = LANGUAGES[file.language]
-    if spec.default_namespace == "global" and file.namespaces:
-        return file.namespaces[0]
-    path_namespace = default_namespace(file.path, file.language)
+@lru_cache(maxsize=65536)
+def _namespace_of(path: str, language: str, declared: tuple[str, ...]) -> str:
+    spec = LANGUAGES[language]
+    if spec.default_namespace == "global" and declared:
+        return declared[0]
+    path_namespace = default_namespace(path, language)
     if spec.default_namespace == "folder":
-        return path_namespace or (file.namespaces[0] if file.namespaces else "")
+        return path_namespace or (declared[0] if declared else "")
     return path_namespace
+
+
+def _file_namespace(file: FileFacts) -> str:
+    return _namespace_of(file.path, file.language, tuple(file.namespaces[:1]))
 
 
 def _descend(family: _Family, current: str, parts: list[str]) -> Target | None:
