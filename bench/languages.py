@@ -141,6 +141,31 @@ def gitnexus_polyglot(gitnexus: str, corpus: Path, work: Path, runs: int) -> dic
             "nodes": nodes, "relationships": edges, "version": version}
 
 
+def markdown(data: dict[str, Any]) -> str:
+    """The README's tables, from the results."""
+    lines = ["| language | files | serial files/s | 1 worker files/s | 2 workers files/s | x1 |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in data.get("parse", []):
+        lines.append(f"| {r['language']} | {r['files']} | {r['serial']['files_per_second']:.0f} | "
+                     f"{r['process_1']['files_per_second']:.0f} | {r['process_2']['files_per_second']:.0f} | "
+                     f"{r['speedup_2_workers']:.2f}x |")
+    poly = data.get("polyglot")
+    if poly:
+        g = poly["graphdex"]
+        lines += ["", "| polyglot corpus | files | wall s (median) | runs | nodes | relationships |",
+                  "| --- | ---: | ---: | --- | ---: | ---: |",
+                  f"| graphdex (auto, 2 workers, embedded ArcadeDB) | {g['files']} | {g['wall_seconds']:.1f} | "
+                  f"{', '.join(f'{w:.1f}' for w in g['walls'])} | {g['nodes']} | {g['relationships']} |"]
+        if "gitnexus" in poly:
+            n = poly["gitnexus"]
+            lines.append(f"| GitNexus {n.get('version', '')} (`analyze --index-only --skip-fts --skip-git`) | "
+                         f"{poly['files']} | {n['wall_seconds']:.1f} | {', '.join(f'{w:.1f}' for w in n['walls'])} "
+                         f"| {n['nodes']} | {n['relationships']} |")
+            lines += ["", f"graphdex is **{poly['speedup']}x** faster than GitNexus on this corpus (wall time, "
+                          "same sitting)."]
+    return "\n".join(lines)
+
+
 def chart(data: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -171,14 +196,20 @@ def chart(data: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpora", type=Path, required=True)
+    parser.add_argument("--corpora", type=Path, help="one folder of real code per language (required to measure)")
     parser.add_argument("--gitnexus", help="the gitnexus executable (node_modules/.bin/gitnexus)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-parse", action="store_true")
+    parser.add_argument("--table", action="store_true", help="print the README tables from --out and stop")
     parser.add_argument("--chart", type=Path)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "languages.json")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE))
+    if args.table:
+        print(markdown(json.loads(args.out.read_text())))
+        return 0
+    if args.corpora is None:
+        parser.error("--corpora is required to measure")
     data: dict[str, Any] = json.loads(args.out.read_text()) if args.skip_parse and args.out.exists() else {}
     data["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     data["python"] = sys.version.split()[0]
@@ -188,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         corpus = work / "polyglot"
         files = assemble_polyglot(args.corpora, corpus)
+        from bench import machine_capacity
+
+        data["machine_parallel_capacity"] = machine_capacity(corpus / "python-stdlib", str(work / "home"))
+        print(f"bench: machine parallel capacity {data['machine_parallel_capacity']}x", file=sys.stderr)
         data["polyglot"] = {"files": files, "graphdex": index_polyglot(corpus, work / "home", args.runs)}
         if args.gitnexus:
             data["polyglot"]["gitnexus"] = gitnexus_polyglot(args.gitnexus, corpus, work, args.runs)

@@ -226,6 +226,13 @@ def format_summary(s: dict[str, Any]) -> str:
         f"  executor  {s['executor']} x{s['workers']} ({s['executor_reason']}); pool size {s['pool_size']}",
         f"  python    {build}, GIL {gil}" + (f" (turned on by {s['gil_cause']})" if s["gil_cause"] else ""),
     ]
+    for language, row in s.get("languages", {}).items():
+        if "skipped" in row:
+            lines.append(f"  {language:<9} skipped: {row['skipped']}")
+        else:
+            lines.append(f"  {language:<9} {row['files']} files, {row['Class']} classes, {row['Function']} functions, "
+                         f"{row['Method']} methods, {row.get('calls', 0)} calls ({row.get('unresolved_calls', 0)} "
+                         f"unresolved), {row['syntax_errors']} with syntax errors; {row.get('executor', '?')}")
     if s.get("embeddings"):
         e = s["embeddings"]
         lines.append("  embedding " + ", ".join(f"{k} {v}" for k, v in e.items()))

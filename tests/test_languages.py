@@ -196,3 +196,19 @@ def test_polyglot_on_free_threaded_python_keeps_the_parent_gil_off(
     nodes, edges = graph_of(store, repo)
     assert_same("nodes", nodes, expected_nodes(fx))
     assert_same("relationships", edges, expected_edges(fx))
+
+
+def test_grammars_status_lists_every_grammar(graph_settings: Settings) -> None:
+    """`graphdex grammars status --json`: every grammar with its version and source; exit 0 when none is missing
+    (the CI lanes install them: wheels with a GIL, compiled on 3.14t)."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "indexer", "grammars", "status", "--json"], capture_output=True,
+                          text=True, timeout=60)
+    data = json.loads(done.stdout)
+    assert set(data["grammars"]) == {"javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp",
+                                     "c_sharp", "ruby", "php"}
+    assert done.returncode == 0, data
+    assert all(row["missing"] is None and row["source"] != "missing" for row in data["grammars"].values())
