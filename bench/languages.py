@@ -179,7 +179,7 @@ def chart(data: dict[str, Any], path: Path) -> None:
     for offset, key, label in ((-0.2, "process_1", "1 worker"), (0.2, "process_2", "2 workers")):
         left.bar([x + offset for x in xs], [r[key]["files_per_second"] for r in rows], 0.4, label=label)
     left.set_xticks(list(xs), names, rotation=30)
-    left.set_ylabel("files/s (parse phase)")
+    left.set_ylabel("files/s (extraction, warm pool)")
     left.set_title("tree-sitter parse rate per language (process pool)")
     left.legend()
     poly = data.get("polyglot", {})

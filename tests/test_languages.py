@@ -102,6 +102,9 @@ def test_fixture_graph_is_exactly_the_hand_worked_one(name: str, graph_settings:
     unresolved = sum(row.get("unresolved_calls", 0) for lang, row in summary.languages.items() if lang != "python")
     assert unresolved == fx.unresolved_calls
     assert summary.files_failed == 0 and summary.files_skipped == 0
+    names = store.read("MATCH (f:File)-[:CONTAINS]->(m:Module) WHERE f.repo = $repo AND f.language <> 'python' "
+                       "RETURN f.name AS file, m.name AS module", repo=f"lang-{name}")
+    assert names and all(row["file"] == row["module"] for row in names)  # a Module is named by its file
 
 
 def test_reindexing_a_fixture_changes_nothing(graph_settings: Settings, store: GraphStore, tmp_path: Path) -> None:

@@ -58,7 +58,9 @@ def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[Kind, list[dict[str
             "warnings": f.warnings or None,
         }})
         rows[MODULE].append({"props": {
-            "id": f.module_id, "repo": repo, "path": f.path, "name": f.module.rsplit(".", 1)[-1],
+            "id": f.module_id, "repo": repo, "path": f.path,
+            # A Python module is named by its last dotted part; any other language's Module by its file's name.
+            "name": f.module.rsplit(".", 1)[-1] if f.language == "python" else name,
             "qualified_name": f.module,
             "kind": MODULE, "is_package": f.is_package,
             "start_line": 1, "end_line": max(f.lines, 1),
