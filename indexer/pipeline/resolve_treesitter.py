@@ -116,7 +116,8 @@ class Resolver:
     # -- the run ---------------------------------------------------------------------------------------------
 
     def resolve(self) -> tuple[Resolution, dict[str, LanguageCounts]]:
-        result, counts = Resolution(), defaultdict(LanguageCounts)
+        result = Resolution()
+        counts: defaultdict[str, LanguageCounts] = defaultdict(LanguageCounts)
         edges: set[Edge] = set()
         for family in self.families.values():
             for file in family.files.values():
