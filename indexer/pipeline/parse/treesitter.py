@@ -110,24 +110,39 @@ def _text(node: Node | None) -> str:
     return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
 
+_roles: dict[tuple[int, int], tuple[str, str]] = {}  # (query, pattern) -> (role, capture): fixed per pattern
+
+
 def _collect(query: Query, root: Node, language: str) -> _Found:
     found = _Found()
-    for _, captures in QueryCursor(query).matches(root):
+    for pattern, captures in QueryCursor(query).matches(root):
         one = {name: nodes[0] for name, nodes in captures.items()}
-        _sort_match(one, found)
+        role = _roles.get((id(query), pattern))
+        if role is None:
+            role = _roles.setdefault((id(query), pattern), _role(one))
+        _sort_match(one, found, role)
     if language in _PREPROCESSED:
         found.scopes = [s for s in found.scopes if s.name not in _NOT_NAMES]
     return found
 
 
-def _sort_match(c: dict[str, Node], found: _Found) -> None:
-    for name, node in c.items():
-        if name.startswith("definition."):
-            found.scopes.append(_definition(node, name.split(".", 1)[1], c))
-            return
-        if name.startswith("base."):
-            found.bases.append((node, _text(node), name.split(".", 1)[1]))
-            return
+def _role(c: dict[str, Node]) -> tuple[str, str]:
+    """What a pattern captures: a definition or a base (with the capture naming its subkind), or anything else."""
+    for name in c:
+        if name.startswith(("definition.", "base.")):
+            return name.split(".", 1)[0], name
+    return "other", ""
+
+
+def _sort_match(c: dict[str, Node], found: _Found, role: tuple[str, str]) -> None:
+    kind, capture = role
+    if kind == "definition":
+        found.scopes.append(_definition(c[capture], capture.split(".", 1)[1], c))
+        return
+    if kind == "base":
+        node = c[capture]
+        found.bases.append((node, _text(node), capture.split(".", 1)[1]))
+        return
     if "scope.namespace" in c:
         node, name = c["scope.namespace"], _namespace_name(_text(c.get("name")))
         if node.child_by_field_name("body") is None and not _has_block(node):
