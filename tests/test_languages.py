@@ -158,6 +158,9 @@ def test_header_language_follows_its_sources() -> None:
                                                               "b/y.c": "c"}
     assert assign(["inc/z.h", "src/a.cc", "src/b.cc", "src/c.c"])["inc/z.h"] == "cpp"
     assert assign(["only.h"]) == {"only.h": "c"}
+    # two projects side by side: each header follows its own project's sources, not the repository's majority
+    mono = assign(["p/include/q.h", "p/src/a.cc", "r/include/s.h", "r/src/a.c", "r/src/b.c", "r/src/c.c"])
+    assert (mono["p/include/q.h"], mono["r/include/s.h"]) == ("cpp", "c")
 
 
 def test_grammar_status_never_imports_tree_sitter() -> None:

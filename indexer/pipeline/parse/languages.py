@@ -69,22 +69,32 @@ def _extension(path: str) -> str:
 
 def assign(paths: Iterable[str]) -> dict[str, str]:
     """Each path's language. The extension alone cannot tell a `.h` header's: it is the language of the source
-    file of the same name beside it (x.c or x.cc), else of the majority of C and C++ sources in its folder, else
-    in the repository (C on a tie); that grammar parses it best."""
+    file of the same name beside it (x.c or x.cc), else of the majority of C and C++ sources under its folder, or
+    under the nearest folder above it that has a majority (a project's own root in a monorepo), else C; that
+    grammar parses it best."""
     paths = list(paths)
     out = {p: BY_EXTENSION[_extension(p)].name for p in paths if _extension(p) in BY_EXTENSION}
     headers = [p for p in paths if _extension(p) == C_HEADER]
     if headers:
         by_stem = {splitext(p)[0]: lang for p, lang in out.items() if lang in ("c", "cpp") and not p.endswith(".h")}
-        folders: dict[str, Counter[str]] = {}
+        under: dict[str, Counter[str]] = {}  # folder -> C / C++ sources anywhere below it
         for path, lang in out.items():
             if lang in ("c", "cpp") and _extension(path) != C_HEADER:
-                folders.setdefault(dirname(path), Counter())[lang] += 1
-        overall = sum(folders.values(), Counter())
+                for folder in _ancestors(path):
+                    under.setdefault(folder, Counter())[lang] += 1
         for path in headers:
-            here = folders.get(dirname(path), Counter())
-            out[path] = by_stem.get(splitext(path)[0]) or _majority(here) or _majority(overall) or "c"
+            out[path] = by_stem.get(splitext(path)[0]) or next(
+                (lang for folder in _ancestors(path) if (lang := _majority(under.get(folder, Counter())))), "c")
     return out
+
+
+def _ancestors(path: str) -> list[str]:
+    """The folders above a path, nearest first, ending with the repository root ("")."""
+    out, folder = [], dirname(path)
+    while folder:
+        out.append(folder)
+        folder = dirname(folder)
+    return [*out, ""]
 
 
 def _majority(counts: Counter[str]) -> str:
