@@ -133,6 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
                                       description="Forget the facts cache: of one repository, or all of it.")
     clear.add_argument("--repo", help="only this repository id")
     clear.set_defaults(handler=cmd_cache_clear)
+    grammars = commands.add_parser("grammars", help="the tree-sitter grammars of the other languages")
+    grammar_commands = grammars.add_subparsers(title="actions", metavar="ACTION")
+    status = grammar_commands.add_parser("status", help="where each grammar comes from, or how to install it",
+                                         description="Where each grammar comes from (exit 3: some are missing).")
+    status.add_argument("--json", action="store_true", help="print JSON on stdout")
+    status.set_defaults(handler=cmd_grammars_status)
+    install = grammar_commands.add_parser(
+        "install", help="compile the pinned grammars into $GRAPHDEX_HOME (needed on free-threaded Python)",
+        description="Download the pinned grammar sdists with pip and compile them with the C compiler into "
+                    "$GRAPHDEX_HOME/grammars (for interpreters without the grammar wheels, such as 3.14t).")
+    install.add_argument("names", nargs="*", metavar="GRAMMAR", help="only these grammars (default: all)")
+    install.add_argument("--force", action="store_true", help="rebuild grammars already installed")
+    install.add_argument("--json", action="store_true", help="print JSON on stdout")
+    install.set_defaults(handler=cmd_grammars_install)
 
     info = commands.add_parser("runtime", help="show the Python build, GIL state and executor choice")
     info.add_argument("--json", action="store_true", help="print JSON on stdout")
@@ -322,6 +336,13 @@ def format_summary(s: dict[str, Any]) -> str:
         f"  executor  {s['executor']} x{s['workers']} ({s['executor_reason']}); pool size {s['pool_size']}",
         f"  python    {build}, GIL {gil}" + (f" (turned on by {s['gil_cause']})" if s["gil_cause"] else ""),
     ]
+    for language, row in s.get("languages", {}).items():
+        if "skipped" in row:
+            lines.append(f"  {language:<9} skipped: {row['skipped']}")
+        else:
+            lines.append(f"  {language:<9} {row['files']} files, {row['Class']} classes, {row['Function']} functions, "
+                         f"{row['Method']} methods, {row.get('calls', 0)} calls ({row.get('unresolved_calls', 0)} "
+                         f"unresolved), {row['syntax_errors']} with syntax errors; {row.get('executor', '?')}")
     if s.get("embeddings"):
         e = s["embeddings"]
         lines.append("  embedding " + ", ".join(f"{k} {v}" for k, v in e.items()))
@@ -382,11 +403,44 @@ def cmd_cache_clear(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grammars_status(args: argparse.Namespace) -> int:
+    from .pipeline.parse import grammars
+
+    home = settings_from(args).grammars
+    lacking = grammars.missing(list(grammars.GRAMMARS), home)
+    rows = {name: {"source": grammars.source_of(name, home), "version": g.version, "missing": lacking.get(name)}
+            for name, g in grammars.GRAMMARS.items()}
+    text = "\n".join(f"{name:<11} {row['version']:<7} {row['missing'] or row['source']}" for name, row in rows.items())
+    _print(args, {"home": str(home), "grammars": rows}, text)
+    return 3 if lacking else 0
+
+
+def cmd_grammars_install(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .pipeline.parse import grammars
+
+    home = settings_from(args).grammars
+    try:
+        built = grammars.install_grammars(home, args.names or None, force=args.force,
+                                          log=(lambda line: None) if args.json else print)
+    except grammars.GrammarError as exc:
+        raise ConfigError(f"grammars install failed: {exc}") from None
+    text = "\n".join(f"{name:<11} {info.get('check', 'built')}" for name, info in built.items()) or \
+        f"all grammars are installed in {home / 'grammars'}"
+    _print(args, {"home": str(home), "built": built}, text)
+    return 0
+
+
 def cmd_runtime(args: argparse.Namespace) -> int:
+    from .pipeline.parse.languages import support
+
     report: dict[str, Any] = dict(runtime.report().to_dict())
     settings = settings_from(args)
     report.update(default_workers=settings.workers, pool_size=settings.connection_pool_size)
-    text = "\n".join(f"{k:<22} {v}" for k, v in report.items())
+    report["languages"] = support(settings.grammars)
+    text = "\n".join(f"{k:<22} {v}" for k, v in report.items() if k not in ("languages", "language_executors"))
+    text += "\n" + "\n".join(f"{name:<22} {row['executor']}: {row['parser']}"
+                              for name, row in report["languages"].items())
     _print(args, report, text)
     return 0
 

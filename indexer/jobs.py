@@ -154,6 +154,7 @@ class IndexJob:
                 "failed": [],
                 "wall_seconds": None,
                 "cancelled": None,
+                "languages": {},
             }
             if self.summary is not None:
                 out.update(_from_summary(self.summary))  # type: ignore[typeddict-item]
@@ -228,6 +229,7 @@ def _from_summary(sm: Summary) -> dict[str, Any]:
         "wall_seconds": sm.wall_seconds,
         "files_per_second": sm.files_per_second,
         "cancelled": sm.cancelled,
+        "languages": sm.languages,
     }
 
 

@@ -114,6 +114,7 @@ class IndexState:
     unresolved_calls: int = 0
     unresolved_bases: int = 0
     call_sites: dict[str, int] = field(default_factory=dict)
+    languages: dict[str, dict[str, Any]] = field(default_factory=dict)  # the Summary's per-language rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +159,7 @@ class Symbol:
     parent_id: str  # the Module or the enclosing Class/Function (for CONTAINS)
     decorators: tuple[str, ...] = ()  # each decorator as written, short (`app.route()`, `property`), outermost
     #                                   first; the answers (dead_code) read them from the node
+    subkind: str = ""  # what a Class really is in its language: class, struct, interface, trait, enum, record, ...
 
 
 @compact_pickle
@@ -220,6 +222,9 @@ class RawCall:
     args: tuple[Any, ...] | None = None  # ((positional values or None, ...), ((keyword, value), ...)) when a
     #                                      value might be a function (names, attributes, lambdas); else None
     kind: str = "call"  # "call" | "decorator"
+    receiver: str = ""  # tree-sitter languages: the declared type of the receiver (`x.m()` with `x: T`), if known
+    construct: bool = False  # tree-sitter languages: `new T()`; target is the type's name
+    arguments: int = -1  # tree-sitter languages: how many arguments (-1: unknown), to tell overloads apart
 
 
 @compact_pickle
@@ -252,6 +257,7 @@ class RawBase:
     class_id: str
     class_qname: str
     base: str  # dotted base-class expression
+    relation: str = ""  # extends, implements, embeds (Go), includes (Ruby/PHP mixins); "" = extends
 
 
 @compact_pickle
@@ -278,6 +284,9 @@ class FileFacts:
     stores: list[tuple[Any, Expr, str]] = field(default_factory=list)  # (container, value, "item"|"items"):
     #                                   d[k] = v, l.append(v), l.extend(vs), ...; ((receiver, attr), value,
     #                                   "attr"): obj.attr = v on another receiver than a method's self
+    language: str = "python"  # File.language
+    namespaces: list[str] = field(default_factory=list)  # tree-sitter languages: packages / namespaces declared
+    declarations: list[str] = field(default_factory=list)  # C/C++: functions declared (prototypes), not defined
 
 
 class Provenance(str, Enum):
@@ -322,6 +331,7 @@ class Edge:
     target: str  # node id
     provenance: str = ""  # CALLS: a Provenance value
     condition: str = ""  # CALLS: the branch under which the callee is bound ("" when unconditional)
+    relation: str = ""  # INHERITS only: extends, implements, embeds, includes (the relationship's property)
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,6 +447,9 @@ class Summary:
     cancelled: bool = False
     dry_run: bool = False
     embeddings: dict[str, Any] | None = None
+    # Per language: files, syntax errors, definitions, calls, unresolved calls, which executor parsed them and
+    # why; and the files skipped for want of a grammar.
+    languages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -121,6 +121,8 @@ class Repository(TypedDict):
     files: int | None
     nodes: dict[str, int]
     relationships: dict[str, int]
+    languages: Annotated[dict[str, dict[str, int]], Field(
+        description="per File.language: files, and the Class, Function and Method nodes in them")]
 
 
 class Repositories(TypedDict):
@@ -212,6 +214,9 @@ class JobStatus(TypedDict):
     failed: Annotated[list[FileProblem], Field(description="first few failed files, with reasons")]
     wall_seconds: float | None
     cancelled: bool | None
+    languages: Annotated[dict[str, dict[str, Any]], Field(
+        description="per language: files, syntax errors, definitions, calls and unresolved calls, the executor "
+                    "that parsed it and why, or why its files were skipped (no grammar)")]
 
 
 class IndexStarted(TypedDict):

@@ -114,6 +114,7 @@ class RuntimeReport:
     auto_executor: str
     auto_reason: str
     cpu_count: int
+    language_executors: dict[str, dict[str, str]]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,6 +140,31 @@ def choose_executor(requested: str, files: int, workers: int, serial_threshold: 
     return auto_executor()
 
 
+TREE_SITTER_REASON = ("tree-sitter needs the GIL (importing it turns the GIL back on): these languages are parsed "
+                      "in worker processes, so the parent keeps the GIL off")
+
+
+def choose_executors(requested: str, python_files: int, other_files: int, workers: int,
+                     serial_threshold: int) -> tuple[tuple[str, str], tuple[str, str]]:
+    """((kind, reason) for Python files, (kind, reason) for the tree-sitter languages) of one run.
+
+    Both follow `choose_executor` over all the files, except on a free-threaded build: there tree-sitter (which
+    turns the GIL back on where it is imported) only ever runs in worker processes, while Python keeps its
+    threads (or serial run) in the parent with the GIL off."""
+    python = choose_executor(requested, python_files + other_files, workers, serial_threshold)
+    other = python
+    if is_free_threading_available() and other_files and python[0] != "process":
+        other = ("process", TREE_SITTER_REASON)
+    return python, other
+
+
+def language_executors() -> dict[str, dict[str, str]]:
+    """What `auto` uses for each kind of file on a large repository here, and why."""
+    (py_kind, py_reason), (ts_kind, ts_reason) = choose_executors("auto", 1000, 1000, 2, 50)
+    return {"python": {"executor": py_kind, "reason": py_reason},
+            "tree-sitter languages": {"executor": ts_kind, "reason": ts_reason}}
+
+
 def report() -> RuntimeReport:
     kind, reason = auto_executor()
     return RuntimeReport(
@@ -150,4 +176,5 @@ def report() -> RuntimeReport:
         auto_executor=kind,
         auto_reason=reason,
         cpu_count=os.cpu_count() or 1,
+        language_executors=language_executors(),
     )

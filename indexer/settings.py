@@ -128,6 +128,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("home", "GRAPHDEX_HOME", None, "~/.local/share/graphdex",
             "graphdex's data folder: the managed server, caches, credentials", parse_path),
     Setting("db_heap", "GRAPHDEX_DB_HEAP", None, "2g", "the managed server's Java heap (512m, 2g)"),
+    Setting("grammar_home", "GRAPHDEX_GRAMMAR_HOME", None, "$GRAPHDEX_HOME",
+            "the folder whose grammars/ holds the tree-sitter grammars `graphdex grammars install` compiled",
+            parse_path),
     Setting("arcadedb_home", "GRAPHDEX_ARCADEDB_HOME", None,
             "the arcadedb-embedded package, else $GRAPHDEX_HOME/runtime",
             "a folder holding ArcadeDB's jre/ and jars/ for the managed server", parse_path),
@@ -210,11 +213,17 @@ class Settings:
     # Local files and the managed server.
     home: Path = default_home()
     db_heap: str = "2g"
+    grammar_home: Path | None = None  # None: home
     arcadedb_home: Path | None = None
     # The MCP face.
     allowed_roots: tuple[Path, ...] = ()
     watch: bool = False
     log_level: str = "INFO"
+
+    @property
+    def grammars(self) -> Path:
+        """Where compiled grammars live (<this>/grammars/<name>-<version>/)."""
+        return self.grammar_home or self.home
 
     @property
     def connection_pool_size(self) -> int:

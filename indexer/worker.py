@@ -30,12 +30,14 @@ class ParseTask:
     abspath: str
     module: str
     sha: str
+    language: str = "python"
 
 
 @dataclass(frozen=True, slots=True)
 class ParseBatch:
     repo: str
     tasks: list[ParseTask]
+    grammar_home: str = ""  # where compiled tree-sitter grammars live ($GRAPHDEX_HOME)
 
 
 @dataclass(slots=True)
@@ -55,11 +57,13 @@ def parse_batch(batch: ParseBatch) -> BatchResult:
             try:
                 with open(task.abspath, "rb") as handle:
                     data = handle.read()
-                result.facts.append(extract(batch.repo, task.path, data, task.module, task.sha))
+                result.facts.append(extract(batch.repo, task.path, data, task.module, task.sha, task.language,
+                                            batch.grammar_home))
             except Exception as exc:  # noqa: BLE001 - reported per file
                 reason = f"{type(exc).__name__}: {exc}"
                 result.failed.append(FailedFile(task.path, reason))
-                result.facts.append(failed_facts(batch.repo, task.path, task.module, task.sha, reason))
+                result.facts.append(failed_facts(batch.repo, task.path, task.module, task.sha, reason,
+                                                 task.language))
     result.seconds = time.perf_counter() - started
     return result
 

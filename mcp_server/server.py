@@ -42,6 +42,7 @@ from indexer.answers import impact as dependents
 from indexer.answers import paths as chains
 from indexer.errors import ConfigError, GraphdexError
 from indexer.pipeline.cache import forget_facts
+from indexer.pipeline.parse.languages import support as language_support
 from indexer.roots import allowed_path, uri_path
 from indexer.settings import EXECUTORS, MAX_WORKERS
 from indexer.store import queries
@@ -531,8 +532,9 @@ async def allowed_roots(ctx: Context) -> tuple[list[Path], str]:
     "graphdex://runtime",
     name="runtime",
     mime_type="application/json",
-    description="Python build, free-threading and GIL state, the executor `auto` picks and why, default "
-    "workers, connection pool size, and the graph server's address and agent.",
+    description="Python build, free-threading and GIL state, the executor `auto` picks and why (per language), "
+    "the languages indexed with where their grammars come from, default workers, connection pool size, and the "
+    "graph server's address and agent.",
 )
 async def runtime_resource() -> str:
     """Answers without starting the graph server: before the first graph tool it says `connected: false`."""
@@ -546,6 +548,7 @@ async def runtime_resource() -> str:
         default_workers=settings.workers,
         connection_pool_size=settings.connection_pool_size,
         home=str(settings.home),
+        languages=language_support(settings.grammars),
         graph_server=await anyio.to_thread.run_sync(lambda: server_info(settings, APP.open_store)),
     )
     return json.dumps(info, indent=2)

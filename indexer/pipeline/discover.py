@@ -20,11 +20,12 @@ import pathspec
 
 from ..errors import RepositoryError
 from ..models import Discovery, SkippedFile, SourceFile
+from .parse.languages import EXTENSIONS
 
 KIB = 1024
 MIB = KIB * KIB
 DEFAULT_MAX_FILE_SIZE = MIB
-DEFAULT_EXTENSIONS = frozenset({".py", ".pyi"})
+DEFAULT_EXTENSIONS = EXTENSIONS  # Python and the tree-sitter languages (parse/languages.py)
 STUB_SUFFIX = ".pyi"  # a type stub; skipped beside the .py it describes (the same module)
 BINARY_SNIFF_BYTES = 8192
 

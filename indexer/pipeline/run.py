@@ -41,10 +41,11 @@ from ..settings import Settings
 from ..store import GraphStore, lease, open_store, reads, writes
 from .cache import FactsCache, cache_path
 from .discover import discover
-from .parse import module_names
-from .parse.stage import ParseOutcome, parse
+from .parse.languages import PYTHON, without_grammar
+from .parse.stage import ParseOutcome, module_names_for, parse
 from .plan import compare, plan
 from .resolve import resolve
+from .resolve_treesitter import LanguageCounts, merge, resolve_other
 from .write import EdgeWrites, NodeWriter, NodeWrites, finish, node_ids, write_edges, write_unresolved_calls
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,8 @@ class _Outputs:
     embedded: Any = None
     counts: tuple[dict[str, int], dict[str, int]] | None = None
     cancelled: bool = False
+    missing_grammars: dict[str, str] | None = None  # language -> why its files were skipped
+    calls_by_language: dict[str, LanguageCounts] | None = None
 
 
 def run(
@@ -160,7 +163,7 @@ class _Stages:
     def dry(self) -> None:
         found = self._discover()
         self.out.plan = compare(found, {})
-        self.out.modules = module_names([f.path for f in found.files])
+        self.out.modules = module_names_for([f.path for f in found.files])
         if not self._stopped():
             self._parse(None)
         if not self._stopped():
@@ -172,7 +175,7 @@ class _Stages:
         found = self._discover()
         with self.clock.phase("plan"):
             self.out.plan = plan(store, self.repo, self.root, found)
-            self.out.modules = module_names([f.path for f in found.files])
+            self.out.modules = module_names_for([f.path for f in found.files])
             unchanged = [(f.path, self.out.modules[f.path], f.sha) for f in found.files
                          if f.path in self.out.plan.unchanged]
             held_facts = self.facts_cache.holds(self.repo, unchanged)
@@ -239,7 +242,8 @@ class _Stages:
             out.counts = reads.counts(store, self.repo)
             generation = uuid.uuid4().hex
             state = IndexState(generation, self.facts_cache.version, *out.counts, out.resolution.unresolved_calls,
-                               out.resolution.unresolved_bases, dict(out.resolution.call_sites))
+                               out.resolution.unresolved_bases, dict(out.resolution.call_sites),
+                               _graph_figures(_languages(out)))
             self.facts_cache.store_edges(self.repo, generation, set(out.resolution.edges))
             writes.stamp_repository(store, self.repo, {"files": len(found.files),
                                                        "state": json.dumps(asdict(state))})
@@ -247,7 +251,8 @@ class _Stages:
     def _discover(self) -> Discovery:
         with self.clock.phase("discover"):
             self.report(Progress("discover", 0, 0, f"walking {self.root}"))
-            self.out.found = discover(self.root, max_file_size=self.settings.max_file_size)
+            found = discover(self.root, max_file_size=self.settings.max_file_size)
+            self.out.found, self.out.missing_grammars = without_grammar(found, self.settings.grammars)
         return self.out.found
 
     def _parse(self, writer: NodeWriter | None, cached: dict[str, FileFacts] | None = None) -> None:
@@ -268,7 +273,13 @@ class _Stages:
     def _resolve(self) -> None:
         with self.clock.phase("resolve"):
             self.report(Progress("resolve", 0, 1, "resolving calls, imports and bases"))
-            self.out.resolution = resolve(self.repo, self.out.facts)
+            facts = self.out.facts
+            python = resolve(self.repo, [f for f in facts if f.language == PYTHON])
+            other, self.out.calls_by_language = resolve_other(self.repo, self.root, facts)
+            self.out.resolution = merge(python, other)
+            self.out.calls_by_language[PYTHON] = LanguageCounts(
+                calls=sum(len(f.calls) for f in facts if f.language == PYTHON),
+                unresolved=python.unresolved_calls, unresolved_bases=python.unresolved_bases)
             self.report(Progress("resolve", 1, 1, f"{len(self.out.resolution.edges)} relationships resolved"))
 
     def _write_edges(self, held: lease.Lease, previous: set[Edge] | None) -> None:
@@ -393,6 +404,7 @@ def _summary(repo: str, root: str, settings: Settings, out: _Outputs, clock: _Cl
         s.unresolved_calls, s.unresolved_bases, s.call_sites = (state.unresolved_calls, state.unresolved_bases,
                                                                  dict(state.call_sites))
         s.executor, s.executor_reason = "none", "no file changed since the last complete run: nothing to parse"
+    s.languages = _languages(out)
     if out.counts is not None:
         s.nodes, s.relationships = out.counts
     elif dry_run and out.resolution is not None:
@@ -401,6 +413,38 @@ def _summary(repo: str, root: str, settings: Settings, out: _Outputs, clock: _Cl
     s.gil_enabled = runtime.check_gil("at the end of the run", clock.gil_at_start, log)
     s.gil_cause = runtime.gil_cause()
     return s
+
+
+def _graph_figures(languages: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The per-language rows without how this run parsed (its executors): what the graph itself says."""
+    run_only = ("executor", "executor_reason", "workers")
+    return {name: {k: v for k, v in row.items() if k not in run_only} for name, row in languages.items()}
+
+
+def _languages(out: _Outputs) -> dict[str, dict[str, Any]]:
+    """Per language: files, syntax errors, definitions, calls (unresolved too), and the executor that parsed it
+    and why; a language whose grammar is missing says so instead."""
+    rows: dict[str, dict[str, Any]] = {}
+    if out.reused is not None and not out.facts:  # nothing changed and the facts were not loaded
+        return dict(out.reused.languages)
+    if out.parsed is not None:
+        for f in out.facts:
+            row = rows.setdefault(f.language, {"files": 0, "syntax_errors": 0, "Class": 0, "Function": 0,
+                                               "Method": 0})
+            row["files"] += 1
+            row["syntax_errors"] += bool(f.error and f.error.startswith("SyntaxError"))
+            for symbol in f.symbols:
+                row[str(symbol.kind)] += 1
+        for language, (kind, reason, workers) in out.parsed.executors.items():
+            if language in rows:
+                rows[language].update(executor=kind, executor_reason=reason, workers=workers)
+    for language, counts in (out.calls_by_language or {}).items():
+        if language in rows:
+            rows[language].update(calls=counts.calls, unresolved_calls=counts.unresolved,
+                                  unresolved_bases=counts.unresolved_bases)
+    for language, reason in (out.missing_grammars or {}).items():
+        rows.setdefault(language, {"files": 0})["skipped"] = reason
+    return dict(sorted(rows.items()))
 
 
 def _counted(facts: list[FileFacts], resolution: Resolution) -> tuple[dict[str, int], dict[str, int]]:

@@ -49,7 +49,8 @@ SCHEMA: dict[str, Any] = {
         FILE: ["lines", "size", "error", "warnings", "sha", "language"],
         MODULE: ["is_package", "exports", "reexports", "unresolved_calls"],
         EXTERNAL_MODULE: [],
-        **{kind: ["decorators", "unresolved_calls"] for kind in (CLASS, FUNCTION, METHOD)},
+        CLASS: ["subkind", "decorators", "unresolved_calls"],
+        **{kind: ["decorators", "unresolved_calls"] for kind in (FUNCTION, METHOD)},
         "Chunk": ["id", "repo", "path", "owner_id", "index", "text_hash", "tokens", "model", "dimensions",
                   "embedding"],
         "IndexLease": ["repo", "owner", "host", "pid", "token", "expires_at"],
@@ -66,6 +67,11 @@ SCHEMA: dict[str, Any] = {
         "function of the repository but might have (unknown receiver, dynamic), as 'name:line:reason:target'.",
         "decorators: a symbol's decorators as written, short (app.route(), property); exports: a module's "
         "literal __all__; reexports: what a package's __init__ imports by name (module.name).",
+        "File.language is python, javascript, typescript, go, rust, java, c, cpp, csharp, ruby or php. A Python "
+        "Module's qualified_name is its dotted module, any other language's is its file path; other languages' "
+        "symbols are qualified by their package or namespace (Java, C#, PHP, C++, Ruby, a Go package's folder), "
+        "else by their file's path without extension. Class.subkind says class, struct, interface, trait, enum, "
+        "record, union, module (Ruby), type (Go).",
     ],
     "relationship_types": {
         "CONTAINS": "Repository->File->Module->top-level Class/Function; Class->Method; Function->nested Function",
@@ -74,7 +80,8 @@ SCHEMA: dict[str, Any] = {
         "code calls from its Module or Class); properties: provenance (how it was resolved: scope, import, "
         "self, cls, super, constructor, alias, inferred-receiver, return, argument, container, decorator), "
         "condition (the branch the callee is bound under, '' if unconditional)",
-        "INHERITS": "Class->Class (bases defined in the repository)",
+        "INHERITS": "Class->Class (bases defined in the repository); property relation: extends, implements, "
+                    "embeds (Go), includes (Ruby/PHP mixins and traits)",
         "REFERENCES": "Module|Class|Function|Method->Function|Method|Class: passes it as an argument (a callback, "
         "a key function, isinstance's class), so code outside the repository may call it",
         "HAS_CHUNK": "Class|Function|Method|Module->Chunk (embeddings)",
@@ -343,6 +350,7 @@ def list_repositories(store: GraphStore) -> r.Repositories:
     )
     for row in rows:
         row["nodes"], row["relationships"] = reads.counts(store, row["id"])
+        row["languages"] = reads.languages(store, row["id"])
     return {"repositories": rows}
 
 

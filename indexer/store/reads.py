@@ -27,10 +27,12 @@ def existing_edges(store: GraphStore, repo: str) -> Counter[Edge]:
     types = "|".join(EDGE_TYPES)
     rows = store.read(
         f"MATCH (a:Code)-[x:{types}]->(b:Code) WHERE a.repo = $repo "
-        "RETURN type(x) AS t, a.id AS a, b.id AS b, x.provenance AS p, x.condition AS c",
+        "RETURN type(x) AS t, a.id AS a, b.id AS b, x.provenance AS p, x.condition AS c, "
+        "coalesce(x.relation, '') AS relation",
         repo=repo,
     )
-    return Counter(Edge(Rel(r["t"]), r["a"], r["b"], r["p"] or "", r["c"] or "") for r in rows)
+    return Counter(Edge(Rel(r["t"]), r["a"], r["b"], provenance=r["p"] or "", condition=r["c"] or "",
+                        relation=r["relation"]) for r in rows)
 
 
 def unresolved_calls(store: GraphStore, repo: str) -> dict[str, list[str]]:
@@ -62,6 +64,21 @@ def chunk_state(store: GraphStore, repo: str) -> dict[str, tuple[str | None, int
             model = None  # mixed models in one file: treated as stale
         state[r["path"]] = (model, dims, n + r["n"])
     return state
+
+
+def languages(store: GraphStore, repo: str) -> dict[str, dict[str, int]]:
+    """Per File.language: files, and the Class / Function / Method nodes defined in them."""
+    files = store.read("MATCH (f:File) WHERE f.repo = $repo RETURN f.language AS language, count(*) AS c", repo=repo)
+    symbols = store.read(
+        "MATCH (f:File) WHERE f.repo = $repo WITH f.path AS path, f.language AS language "
+        "MATCH (n:Code {path: path}) WHERE n.repo = $repo AND n.kind IN ['Class', 'Function', 'Method'] "
+        "RETURN language, n.kind AS kind, count(*) AS c", repo=repo)
+    out: dict[str, dict[str, int]] = {}
+    for row in files:
+        out.setdefault(row["language"] or "python", {})["files"] = row["c"]
+    for row in symbols:
+        out.setdefault(row["language"] or "python", {})[row["kind"]] = row["c"]
+    return dict(sorted(out.items()))
 
 
 def counts(store: GraphStore, repo: str) -> tuple[dict[str, int], dict[str, int]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from neo4j import ManagedTransaction
 
-from ..models import CALLS, CODE_KINDS, CONTAINS, EDGE_TYPES, FILE, MODULE, Edge, FileFacts, Kind, Rel
+from ..models import CALLS, CODE_KINDS, CONTAINS, EDGE_TYPES, FILE, INHERITS, MODULE, Edge, FileFacts, Kind, Rel
 
 # Labels can't be parameters in Cypher, so there is one statement per label (all from this fixed set).
 # A file's nodes are created afresh (its old ones were deleted first): CREATE with both labels is fast on
@@ -32,6 +32,12 @@ _CREATE_EDGES[CALLS] = (
     "UNWIND $rows AS r MATCH (a:Code {id: r.a}) MATCH (b:Code {id: r.b}) WHERE NOT EXISTS { (a)-[:CALLS]->(b) } "
     "CREATE (a)-[:CALLS {provenance: r.provenance, condition: r.condition}]->(b)"
 )
+# INHERITS says how (extends, implements, embeds, includes); a retried transaction must not double it either.
+_CREATE_EDGES[INHERITS] = (
+    "UNWIND $rows AS r MATCH (a:Code {id: r.a}) MATCH (b:Code {id: r.b}) "
+    "WHERE NOT EXISTS { (a)-[:INHERITS {relation: r.relation}]->(b) } "
+    "CREATE (a)-[:INHERITS {relation: r.relation}]->(b)"
+)
 _CREATE_EDGES[CONTAINS] = (
     "UNWIND $rows AS r MATCH (a:Code {id: r.a}) MATCH (b:Code {id: r.b}) CREATE (a)-[:CONTAINS]->(b)"
 )
@@ -40,6 +46,10 @@ _CREATE_EDGES[CONTAINS] = (
 _DELETE_EDGES = {
     rel: f"UNWIND $rows AS r MATCH (:Code {{id: r.a}})-[x:{rel}]->(:Code {{id: r.b}}) DELETE x" for rel in EDGE_TYPES
 }
+_DELETE_EDGES[INHERITS] = (
+    "UNWIND $rows AS r MATCH (:Code {id: r.a})-[x:INHERITS]->(:Code {id: r.b}) "
+    "WHERE coalesce(x.relation, '') = r.relation DELETE x"
+)
 
 
 def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[Kind, list[dict[str, Any]]]:
@@ -49,11 +59,13 @@ def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[Kind, list[dict[str
         name = f.path.rsplit("/", 1)[-1]
         rows[FILE].append({"props": {
             "id": f.file_id, "repo": repo, "path": f.path, "name": name, "qualified_name": f.path, "kind": FILE,
-            "language": "python", "lines": f.lines, "size": f.size, "error": f.error,
+            "language": f.language, "lines": f.lines, "size": f.size, "error": f.error,
             "warnings": f.warnings or None,
         }})
         rows[MODULE].append({"props": {
-            "id": f.module_id, "repo": repo, "path": f.path, "name": f.module.rsplit(".", 1)[-1],
+            "id": f.module_id, "repo": repo, "path": f.path,
+            # A Python module is named by its last dotted part; any other language's Module by its file's name.
+            "name": f.module.rsplit(".", 1)[-1] if f.language == "python" else name,
             "qualified_name": f.module,
             "kind": MODULE, "is_package": f.is_package,
             "start_line": 1, "end_line": max(f.lines, 1),
@@ -66,6 +78,7 @@ def file_rows(repo: str, facts: Iterable[FileFacts]) -> dict[Kind, list[dict[str
                 "kind": s.kind, "start_line": s.start_line, "end_line": s.end_line,
                 "signature": s.signature, "docstring": s.docstring,
                 "decorators": list(s.decorators) or None,  # issue 13 (dead_code: decorated handlers)
+                **({"subkind": s.subkind} if s.subkind else {}),
             }})
     return rows
 
@@ -141,6 +154,8 @@ def edge_rows(edges: Iterable[Edge]) -> dict[Rel, list[dict[str, str]]]:
     for e in edges:
         if e.type == CALLS:
             rows[e.type].append({"a": e.source, "b": e.target, "provenance": e.provenance, "condition": e.condition})
+        elif e.type == INHERITS:
+            rows[e.type].append({"a": e.source, "b": e.target, "relation": e.relation})
         else:
             rows[e.type].append({"a": e.source, "b": e.target})
     return rows

@@ -1,6 +1,10 @@
 """Stage 3, parse: every discovered file through the executor (indexer/worker.py does the work), feeding the
 facts of files to (re)write to the node writer as they arrive, so writing overlaps parsing.
 
+Files go by route: Python files on the executor `auto` (or the user) chose; the tree-sitter languages on the same
+one, except on a free-threaded build, where they always go to worker processes, because importing tree-sitter
+turns the GIL back on (runtime.choose_executors). The routes run one after the other, each with its own pool.
+
 A worker process that dies (killed, out of memory) breaks its pool: the pool is rebuilt and the lost batches are
 parsed once more (parsing is pure, so nothing is doubled); a second death ends the run with the files named.
 """
@@ -23,6 +27,7 @@ from ...models import FailedFile, FileFacts, Progress, SourceFile
 from ...settings import Settings
 from ...worker import BatchResult, ParseBatch, ParseTask, gc_paused, init_process, parse_batch
 from . import module_names
+from .languages import PYTHON, assign
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +35,28 @@ FactsSink = Callable[[list[FileFacts]], None]  # takes the facts of files to (re
 MAX_BATCH_FILES = 32
 
 
+@dataclass(frozen=True)
+class Route:
+    """Files parsed on one executor."""
+
+    kind: str
+    reason: str
+    workers: int
+    tasks: list[ParseTask]
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted({t.language for t in self.tasks})
+
+
 @dataclass
 class ParseOutcome:
     facts: list[FileFacts] = field(default_factory=list)  # sorted by path
     failed: list[FailedFile] = field(default_factory=list)
-    executor: str = "serial"
+    executor: str = "serial"  # of the first route (Python's, when there are Python files)
     reason: str = ""
     workers: int = 1
+    executors: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # language -> (kind, reason, workers)
     seconds: float = 0.0  # wall time of the phase
     worker_seconds: float = 0.0  # extraction time summed over workers
     restarts: int = 0  # pools rebuilt after a worker died
@@ -53,31 +73,70 @@ def parse(
     modules: dict[str, str] | None = None,
 ) -> ParseOutcome:
     """Parse `files`; `modules` names every file's module (from the whole tree's layout, when `files` is part of
-    it)."""
-    names = modules or module_names([f.path for f in files])
-    tasks = [ParseTask(f.path, f.abspath, names[f.path], f.sha) for f in files]
-    kind, reason = runtime.choose_executor(settings.executor, len(tasks), settings.workers,
-                                           settings.serial_threshold)
-    workers = 1 if kind == "serial" else settings.workers
-    out = ParseOutcome(executor=kind, reason=reason, workers=workers)
+    it: see `module_names_for`)."""
+    routes = plan_routes(files, settings, modules)
+    first = routes[0] if routes else Route("serial", "no files", 1, [])
+    out = ParseOutcome(executor=first.kind, reason=first.reason, workers=first.workers)
+    for route in routes:
+        for language in route.languages:
+            out.executors[language] = (route.kind, route.reason, route.workers)
     started = time.perf_counter()
-    progress = _Counter(len(tasks), report, started)
-    report(Progress("parse", 0, len(tasks), f"parsing {len(tasks)} files ({kind}, {workers} workers)"))
-    pending = _batches(tasks, workers, repo)
+    total = sum(len(r.tasks) for r in routes)
+    progress = _Counter(total, report, started)
+    shown = "; ".join(f"{', '.join(r.languages)}: {r.kind}, {r.workers} workers" for r in routes)
+    report(Progress("parse", 0, total, f"parsing {total} files ({shown})"))
     with gc_paused():
-        while pending and not cancel.is_set():
-            lost = _run(kind, workers, pending, out, to_write, sink, progress, cancel)
-            if lost and out.restarts >= 1:
-                paths = [t.path for b in lost for t in b.tasks]
-                raise WorkerCrashedError(_crash_message(paths, len(out.facts)), paths)
-            if lost:
-                out.restarts += 1
-                log.warning("a worker process died; rebuilding the pool and parsing its %d files again",
-                            sum(len(b.tasks) for b in lost))
-            pending = lost
+        for route in routes:
+            if not cancel.is_set():
+                _run_route(route, repo, str(settings.grammars), out, to_write, sink, progress, cancel)
     out.facts.sort(key=lambda f: f.path)
     out.seconds = time.perf_counter() - started
     return out
+
+
+def module_names_for(paths: list[str]) -> dict[str, str]:
+    """Every file's module name: a Python file's dotted one from the package layout (of the Python files only),
+    any other language's file path."""
+    languages = assign(paths)
+    names = module_names([p for p in paths if languages.get(p, PYTHON) == PYTHON])
+    return {p: names.get(p, p) for p in paths}
+
+
+def plan_routes(files: list[SourceFile], settings: Settings, modules: dict[str, str] | None = None
+                ) -> list[Route]:
+    """The executors this run parses on, each with its files (runtime.choose_executors says which and why)."""
+    languages = assign([f.path for f in files])
+    names = modules or module_names_for([f.path for f in files])
+    tasks = [ParseTask(f.path, f.abspath, names[f.path], f.sha, languages.get(f.path, PYTHON)) for f in files]
+    ours = [t for t in tasks if t.language == PYTHON]
+    theirs = [t for t in tasks if t.language != PYTHON]
+    (py_kind, py_reason), (ts_kind, ts_reason) = runtime.choose_executors(
+        settings.executor, len(ours), len(theirs), settings.workers, settings.serial_threshold)
+    if (py_kind, py_reason) == (ts_kind, ts_reason):
+        return [Route(py_kind, py_reason, _workers(py_kind, settings.workers), tasks)]
+    ts_workers = 1 if py_kind == "serial" else settings.workers  # a small run: one worker process suffices
+    routes = [Route(py_kind, py_reason, _workers(py_kind, settings.workers), ours),
+              Route(ts_kind, ts_reason, ts_workers, theirs)]
+    return [r for r in routes if r.tasks]
+
+
+def _workers(kind: str, workers: int) -> int:
+    return 1 if kind == "serial" else workers
+
+
+def _run_route(route: Route, repo: str, home: str, out: ParseOutcome, to_write: frozenset[str],
+               sink: FactsSink | None, progress: _Counter, cancel: Event) -> None:
+    pending = _batches(route.tasks, route.workers, repo, home)
+    while pending and not cancel.is_set():
+        lost = _run(route.kind, route.workers, pending, out, to_write, sink, progress, cancel)
+        if lost and out.restarts >= 1:
+            paths = [t.path for b in lost for t in b.tasks]
+            raise WorkerCrashedError(_crash_message(paths, len(out.facts)), paths)
+        if lost:
+            out.restarts += 1
+            log.warning("a worker process died; rebuilding the pool and parsing its %d files again",
+                        sum(len(b.tasks) for b in lost))
+        pending = lost
 
 
 def _run(kind: str, workers: int, batches: list[ParseBatch], out: ParseOutcome, to_write: frozenset[str],
@@ -122,10 +181,10 @@ def _result(batch: ParseBatch, future: Future[BatchResult]) -> BatchResult | Non
         return BatchResult(failed=[FailedFile(t.path, f"{type(exc).__name__}: {exc}") for t in batch.tasks])
 
 
-def _batches(tasks: list[ParseTask], workers: int, repo: str) -> list[ParseBatch]:
+def _batches(tasks: list[ParseTask], workers: int, repo: str, home: str) -> list[ParseBatch]:
     """Enough batches to balance the workers, few enough to keep per-task overhead low."""
     size = max(1, min(MAX_BATCH_FILES, len(tasks) // (workers * 8) or 1))
-    return [ParseBatch(repo, tasks[i : i + size]) for i in range(0, len(tasks), size)]
+    return [ParseBatch(repo, tasks[i : i + size], home) for i in range(0, len(tasks), size)]
 
 
 def _crash_message(paths: list[str], parsed: int) -> str:
