@@ -6,6 +6,8 @@ Knows nothing of what runs on it: the pipeline hands it a picklable function (in
 from __future__ import annotations
 
 import multiprocessing
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from threading import Event
@@ -15,6 +17,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 KINDS = ("serial", "thread", "process")
+GRACE_SECONDS = 10.0  # how long a stopping pool's workers may take to finish the batch in hand
 
 
 class SerialExecutor(Executor):
@@ -98,17 +101,22 @@ def _submit(executor: Executor, fn: Callable[[T], R], item: T) -> Future[R]:
         return future
 
 
-def shutdown_now(executor: Executor) -> None:
-    """Stop at once: queued work is cancelled and worker processes are ended, not waited for."""
+def shutdown_now(executor: Executor, grace: float = GRACE_SECONDS) -> None:
+    """Stop soon: queued work is cancelled at once; running work finishes (a batch is short), and a worker
+    process still busy after `grace` seconds is ended. Not ended at once: a worker killed while it writes its
+    result leaves a half message that the pool's manager thread would wait on for ever, and the interpreter
+    joins that thread at exit."""
+    executor.shutdown(wait=False, cancel_futures=True)
     if isinstance(executor, ProcessPoolExecutor):
         processes = list((executor._processes or {}).values())  # noqa: SLF001 - no public way to reach them
-        executor.shutdown(wait=False, cancel_futures=True)
-        for proc in processes:
-            if proc.is_alive():
-                proc.terminate()
-        for proc in processes:
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.kill()
-    else:
-        executor.shutdown(wait=False, cancel_futures=True)
+        threading.Thread(target=_end_stragglers, args=(processes, grace), name="graphdex-pool-reaper",
+                         daemon=True).start()
+
+
+def _end_stragglers(processes: list[Any], grace: float) -> None:
+    deadline = time.monotonic() + grace
+    for proc in processes:
+        proc.join(timeout=max(0.0, deadline - time.monotonic()))
+    for proc in processes:
+        if proc.is_alive():  # hung on a file: it is not writing a result, so ending it is safe
+            proc.kill()

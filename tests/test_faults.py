@@ -93,9 +93,14 @@ class Cli:
         raise AssertionError(f"no {prefix!r} line within {timeout}s: {''.join(self.stderr)}")
 
     def finish(self, timeout: float = 300) -> tuple[int, str, str]:
+        """Wait for the run to end (a hang fails the test at `timeout`, killing the run)."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError(f"the run did not end within {timeout}s: {''.join(self.stderr)}") from None
         assert self.proc.stdout is not None
         out = self.proc.stdout.read()  # the summary is small: it never fills the pipe
-        self.proc.wait(timeout=timeout)
         self.reader.join(timeout=10)
         return self.proc.returncode, out, "".join(self.stderr)
 
