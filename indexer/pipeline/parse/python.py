@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter, deque
+from collections.abc import Callable
 from typing import Any
 
 from ...models import (
@@ -722,24 +723,18 @@ class _Walker:
 
     def s_for(self, st: ast.For | ast.AsyncFor) -> None:
         iterated = self._x(st.iter)
-        entry = self.env, self.dead
-        self.env = dict(self.env)
-        loop = self._loop_start(st)
-        self._assign(st.target, ("it", iterated), None)
-        self._stmts(st.body)
-        end = self._merge([self._snapshot(), *loop.continues])
-        self._loop_end(loop)
-        self._restore(self._merge([entry, end]))
-        if st.orelse:
-            self.env = dict(self.env)
-            self._stmts(st.orelse)
-        self._restore(self._merge([self._snapshot(), *loop.breaks]))
+        self._loop(st, lambda: self._assign(st.target, ("it", iterated), None))
 
     def s_while(self, st: ast.While) -> None:
+        self._loop(st, lambda: self._x(st.test))
+
+    def _loop(self, st: ast.For | ast.AsyncFor | ast.While, head: Callable[[], Any]) -> None:
+        """A loop: `head` (the target bound, or the test read) and the body, which may run again (its later
+        bindings reach its start: phis), then the else part unless a break left."""
         entry = self.env, self.dead
         self.env = dict(self.env)
         loop = self._loop_start(st)
-        self._x(st.test)
+        head()
         self._stmts(st.body)
         end = self._merge([self._snapshot(), *loop.continues])
         self._loop_end(loop)
