@@ -10,16 +10,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from ..settings import Settings
+from ..sqlite_file import SqliteFile
 from .chunk import Chunk
 from .provider import BatchCallback, Embedder, EmbedProgress, ProgressCallback, Vector
-
-if TYPE_CHECKING:
-    from typing_extensions import Self
 
 log = logging.getLogger(__name__)
 
@@ -38,47 +36,25 @@ def default_cache_path(settings: Settings | None = None) -> Path:
     return (settings or Settings.from_env()).home / "embeddings.sqlite"
 
 
-class SqliteEmbeddingCache:
-    """Vectors as float32 bytes in SQLite (WAL: other processes may read and write meanwhile).
+class SqliteEmbeddingCache(SqliteFile):
+    """Vectors as float32 bytes in SQLite (WAL: other processes may read and write meanwhile)."""
 
-    One connection guarded by a lock: SQLite serialises writers anyway, and lookups are short.
-    """
-
-    _SLICE = 500  # keys per SELECT, well under SQLite's bound-parameter limit
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0)
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            with self._conn:
-                self._conn.execute(
-                    "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, dimensions INTEGER NOT NULL,"
-                    " text_hash TEXT NOT NULL, vector BLOB NOT NULL,"
-                    " PRIMARY KEY (model, dimensions, text_hash)) WITHOUT ROWID"
-                )
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, dimensions INTEGER NOT NULL,"
+        " text_hash TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, dimensions, text_hash)) WITHOUT ROWID",
+    )
 
     def get_many(self, keys: Iterable[CacheKey]) -> dict[CacheKey, Vector]:
         groups: dict[tuple[str, int | None], list[str]] = defaultdict(list)
         for model, dims, digest in keys:
             groups[(model, dims)].append(digest)
         found: dict[CacheKey, Vector] = {}
+        query = "SELECT text_hash, vector FROM embeddings WHERE model = ? AND dimensions = ? AND text_hash IN ({marks})"
         with self._lock:
             for (model, dims), digests in groups.items():
-                for start in range(0, len(digests), self._SLICE):
-                    part = digests[start : start + self._SLICE]
-                    marks = ",".join("?" * len(part))
-                    rows = self._conn.execute(
-                        "SELECT text_hash, vector FROM embeddings"
-                        f" WHERE model = ? AND dimensions = ? AND text_hash IN ({marks})",
-                        (model, dims or 0, *part),
-                    )
-                    for digest, blob in rows:
-                        if len(blob) % 4 == 0 and blob:
-                            found[(model, dims, digest)] = np.frombuffer(blob, dtype="<f4").astype(np.float32)
+                for digest, blob in self.select_in(query, (model, dims or 0), digests):
+                    if len(blob) % 4 == 0 and blob:
+                        found[(model, dims, digest)] = np.frombuffer(blob, dtype="<f4").astype(np.float32)
         return found
 
     def put_many(self, items: Mapping[CacheKey, Vector]) -> None:
@@ -92,16 +68,6 @@ class SqliteEmbeddingCache:
     def __len__(self) -> int:
         with self._lock:
             return self._conn.execute("SELECT count(*) FROM embeddings").fetchone()[0]
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 @dataclass(frozen=True)

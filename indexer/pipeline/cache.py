@@ -13,9 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
-import sqlite3
 import sys
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -23,11 +21,9 @@ from typing import Any
 
 from .. import __version__
 from ..models import Edge, FileFacts, RawBase, RawCall, RawImport, Symbol
+from ..sqlite_file import SqliteFile
 
 log = logging.getLogger(__name__)
-
-_SLICE = 500  # keys per SELECT, well under SQLite's bound-parameter limit
-
 
 def extractor_version() -> str:
     """What cached facts depend on besides the file: graphdex, the Python minor version (ast), the data model."""
@@ -37,25 +33,18 @@ def extractor_version() -> str:
     return f"{__version__}/py{sys.version_info[0]}.{sys.version_info[1]}/{digest}"
 
 
-class FactsCache:
+class FactsCache(SqliteFile):
     """Thread-safe (one connection behind a lock); several processes may share the file (SQLite WAL)."""
 
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS facts (repo TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL,"
+        " module TEXT NOT NULL, sha TEXT NOT NULL, facts BLOB NOT NULL, PRIMARY KEY (repo, path)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS edges (repo TEXT PRIMARY KEY, generation TEXT NOT NULL, edges BLOB NOT NULL)",
+    )
+
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path)
         self.version = extractor_version()
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0)
-        with self._lock, self._conn:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS facts (repo TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL,"
-                " module TEXT NOT NULL, sha TEXT NOT NULL, facts BLOB NOT NULL, PRIMARY KEY (repo, path))"
-                " WITHOUT ROWID")
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS edges (repo TEXT PRIMARY KEY, generation TEXT NOT NULL,"
-                " edges BLOB NOT NULL)")
 
     # -- facts -------------------------------------------------------------------------------------------
 
@@ -72,16 +61,11 @@ class FactsCache:
     def _matching(self, repo: str, wanted: Sequence[tuple[str, str, str]], column: str) -> dict[str, Any]:
         want = {path: (module, sha) for path, module, sha in wanted}
         found: dict[str, Any] = {}
-        paths = list(want)
+        query = f"SELECT path, version, module, sha, {column} FROM facts WHERE repo = ? AND path IN ({{marks}})"
         with self._lock:
-            for start in range(0, len(paths), _SLICE):
-                part = paths[start : start + _SLICE]
-                rows = self._conn.execute(
-                    f"SELECT path, version, module, sha, {column} FROM facts WHERE repo = ? AND path IN "
-                    f"({','.join('?' * len(part))})", (repo, *part))
-                for path, version, module, sha, value in rows:
-                    if version == self.version and want[path] == (module, sha):
-                        found[path] = value
+            for path, version, module, sha, value in self.select_in(query, (repo,), list(want)):
+                if version == self.version and want[path] == (module, sha):
+                    found[path] = value
         return found
 
     def store(self, repo: str, facts: Iterable[FileFacts]) -> None:
@@ -120,16 +104,6 @@ class FactsCache:
         blob = pickle.dumps(edges, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock, self._conn:
             self._conn.execute("INSERT OR REPLACE INTO edges VALUES (?, ?, ?)", (repo, generation, blob))
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> FactsCache:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _loads(blob: bytes) -> object:
