@@ -16,7 +16,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from tree_sitter import Node, Parser, Query, QueryCursor
@@ -44,7 +43,16 @@ _local = threading.local()  # a Parser per thread and grammar: parsers are not s
 
 @cache
 def query_text(language: str) -> str:
-    return resources.files(__package__).joinpath("queries").joinpath(f"{language}.scm").read_text(encoding="utf-8")
+    """queries/<language>.scm, after the text of the files its first line names in `; inherits: a,b`."""
+    text = resources.files(__package__).joinpath("queries").joinpath(f"{language}.scm").read_text(encoding="utf-8")
+    first = text.partition("\n")[0]
+    if not first.startswith(_INHERITS):
+        return text
+    parents = [name.strip() for name in first.removeprefix(_INHERITS).split(",")]
+    return "\n".join([*(query_text(name) for name in parents), text])
+
+
+_INHERITS = "; inherits:"
 
 
 _queries: dict[tuple[str, str], Query] = {}
@@ -636,7 +644,3 @@ def _first_error(node: Node) -> Node | None:
             if found is not None:
                 return found
     return None
-
-
-def query_path(language: str) -> Path:
-    return Path(str(resources.files(__package__).joinpath("queries").joinpath(f"{language}.scm")))
