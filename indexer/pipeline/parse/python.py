@@ -959,14 +959,7 @@ class _Walker:
         handler = _EXPRESSIONS.get(type(node))
         if handler is not None:
             return handler(self, node)  # type: ignore[operator]
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, ast.expr):
-                        self._x(item)
-            elif isinstance(value, ast.expr):
-                self._x(value)
+        self._generic(node)  # an expression graphdex has no type rule for: only what it contains counts
         return UNKNOWN
 
     def x_name(self, node: ast.Name) -> Expr:
