@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from threading import Event
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ R = TypeVar("R")
 
 KINDS = ("serial", "thread", "process")
 GRACE_SECONDS = 10.0  # how long a stopping pool's workers may take to finish the batch in hand
+STUCK_SECONDS = 3.0  # a pool with a dead worker that is not broken after this long has its manager stuck
 
 
 class SerialExecutor(Executor):
@@ -71,6 +73,7 @@ def bounded_map(
     pending: dict[Future[R], T] = {}
     iterator = iter(items)
     exhausted = False
+    watch = _StuckPoolWatch(executor)
     try:
         while True:
             while not exhausted and len(pending) < max_in_flight and not (cancel and cancel.is_set()):
@@ -83,6 +86,8 @@ def bounded_map(
             if not pending:
                 return
             done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            if not done:
+                watch.check()
             for future in done:
                 yield pending.pop(future), future
             if cancel and cancel.is_set():
@@ -104,19 +109,67 @@ def _submit(executor: Executor, fn: Callable[[T], R], item: T) -> Future[R]:
 def shutdown_now(executor: Executor, grace: float = GRACE_SECONDS) -> None:
     """Stop soon: queued work is cancelled at once; running work finishes (a batch is short), and a worker
     process still busy after `grace` seconds is ended. Not ended at once: a worker killed while it writes its
-    result leaves a half message that the pool's manager thread would wait on for ever, and the interpreter
-    joins that thread at exit."""
-    executor.shutdown(wait=False, cancel_futures=True)
-    if isinstance(executor, ProcessPoolExecutor):
-        processes = list((executor._processes or {}).values())  # noqa: SLF001 - no public way to reach them
-        threading.Thread(target=_end_stragglers, args=(processes, grace), name="graphdex-pool-reaper",
+    result leaves a half message that the pool's manager thread waits on (the interpreter joins that thread at
+    exit) until `_free_manager` frees it."""
+    inside = _PoolInside.of(executor) if isinstance(executor, ProcessPoolExecutor) else None
+    executor.shutdown(wait=False, cancel_futures=True)  # drops the pool's references to its processes and pipe
+    if inside is not None:
+        threading.Thread(target=_end_stragglers, args=(inside, grace), name="graphdex-pool-reaper",
                          daemon=True).start()
 
 
-def _end_stragglers(processes: list[Any], grace: float) -> None:
+def _end_stragglers(inside: _PoolInside, grace: float) -> None:
     deadline = time.monotonic() + grace
-    for proc in processes:
+    for proc in inside.processes:
         proc.join(timeout=max(0.0, deadline - time.monotonic()))
-    for proc in processes:
-        if proc.is_alive():  # hung on a file: it is not writing a result, so ending it is safe
+    if any(proc.is_alive() for proc in inside.processes):  # hung on a file, or on a result too big for the pipe
+        _free_manager(inside)
+
+
+@dataclass(frozen=True)
+class _PoolInside:
+    """What `_free_manager` needs of a ProcessPoolExecutor, taken before `shutdown()` drops it (no public way
+    reaches these)."""
+
+    processes: list[Any]
+    results: Any  # the SimpleQueue its workers write results to
+
+    @classmethod
+    def of(cls, pool: ProcessPoolExecutor) -> _PoolInside:
+        return cls(list((pool._processes or {}).values()), pool._result_queue)  # noqa: SLF001
+
+
+class _StuckPoolWatch:
+    """Notices a process pool whose manager thread waits for ever on a result (CPython's ProcessPoolExecutor
+    reads each result whole: a worker killed while it writes one leaves half a message, the pool is never
+    marked broken, and no future ever completes) and frees it, so the pool breaks as it should have."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.pool = executor if isinstance(executor, ProcessPoolExecutor) else None
+        self.since: float | None = None
+
+    def check(self) -> None:
+        pool = self.pool
+        if pool is None or getattr(pool, "_broken", False):
+            return
+        inside = _PoolInside.of(pool)
+        if not any(proc.exitcode is not None for proc in inside.processes):
+            self.since = None
+            return
+        now = time.monotonic()
+        self.since = self.since or now
+        if now - self.since >= STUCK_SECONDS:  # a death the manager would have seen within milliseconds
+            _free_manager(inside)
+            self.since = None
+
+
+def _free_manager(inside: _PoolInside) -> None:
+    """End every worker, then close the parent's end of the results pipe: the manager thread's read then
+    ends (no writer is left), the pool breaks and its futures fail with BrokenProcessPool."""
+    for proc in inside.processes:
+        if proc.is_alive():
             proc.kill()
+    for proc in inside.processes:
+        proc.join(timeout=5.0)
+    if inside.results is not None:
+        inside.results._writer.close()  # noqa: SLF001
