@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from .errors import RepositoryError
-from .pipeline.run import check_root
+from .pipeline.run import check_root, unusable_path
 
 
 def allowed_path(path: str, roots: Sequence[Path], source: str) -> Path:
@@ -22,7 +22,7 @@ def allowed_path(path: str, roots: Sequence[Path], source: str) -> Path:
         resolved = given.resolve()
         inside = any(resolved.is_relative_to(r.resolve()) for r in roots)
     except (OSError, ValueError) as exc:  # ENAMETOOLONG, a NUL byte, a symlink loop
-        raise RepositoryError(f"{shown!r} is not a usable path ({getattr(exc, 'strerror', None) or exc})") from None
+        raise unusable_path(f"{shown!r} is", exc) from None
     if not inside:
         allowed = ", ".join(str(r) for r in roots)
         raise RepositoryError(f"{shown} is outside the allowed roots ({source}: {allowed})")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -62,14 +63,23 @@ def repo_name_for(root: Path, name: str | None) -> str:
 
 def check_root(root: str | os.PathLike[str]) -> Path:
     """The repository folder, absolute and resolved; RepositoryError with the reason when it cannot be one."""
-    try:
+    try:  # an explicit stat: Path.is_dir() hides ENAMETOOLONG and friends as False on Python 3.14
         path = Path(root).expanduser()
-        if not path.is_dir():
-            raise RepositoryError(f"{root}: not a directory" if path.exists() else f"{root}: no such directory")
-        return path.resolve()
+        mode = path.stat().st_mode
+        resolved = path.resolve()
+    except FileNotFoundError:
+        raise RepositoryError(f"{root}: no such directory") from None
     except (OSError, ValueError) as exc:  # ENAMETOOLONG, a NUL in the path, a loop of symlinks
-        raise RepositoryError(f"{str(root)[:200]}: not a usable path ({getattr(exc, 'strerror', None) or exc})"
-                              ) from None
+        raise unusable_path(f"{str(root)[:200]}:", exc) from None
+    if not stat.S_ISDIR(mode):
+        raise RepositoryError(f"{root}: not a directory")
+    return resolved
+
+
+def unusable_path(shown: str, exc: OSError | ValueError) -> RepositoryError:
+    """'<path> is not a usable path (<reason>)', the reason worded alike on every Python version."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).rpartition(": ")[2]
+    return RepositoryError(f"{shown} not a usable path ({reason})")
 
 
 @dataclass
