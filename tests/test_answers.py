@@ -242,8 +242,6 @@ def test_console_scripts_from_pyproject_and_setup_cfg(tmp_path: Path) -> None:
     (tmp_path / "setup.cfg").write_text("[options.entry_points]\nconsole_scripts =\n    old = pkg.old:start\n")
     assert facts.console_scripts(tmp_path) == {"pkg.cli.main", "pkg.gui.run", "pkg.plugin.hook", "pkg.p.go",
                                                "pkg.old.start"}
-    assert facts._toml_tables('[project.scripts]\ntool = "pkg.cli:main"\n') == {
-        "project": {"scripts": {"tool": "pkg.cli:main"}}}  # the Python 3.10 reader
 
 
 # ------------------------------------------------------------------------------------------------ conventions

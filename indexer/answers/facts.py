@@ -9,13 +9,17 @@ microsecond). A run that was cancelled or failed does not stamp: answers then de
 from __future__ import annotations
 
 import configparser
-import re
 import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - 3.10
+    import tomli as tomllib
 
 from ..store.graph import GraphStore
 from . import conventions, lookup
@@ -138,38 +142,9 @@ def _qualified(target: str) -> str:
 
 def _toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            return {}
-    return _toml_tables(text)  # pragma: no cover - 3.10
-
-
-_TABLE = re.compile(r"^\s*\[([^\[\]]+)\]\s*$")
-_PAIR = re.compile(r"""^\s*["']?([\w.\-]+)["']?\s*=\s*["']([^"']*)["']""")
-
-
-def _toml_tables(text: str) -> dict[str, Any]:
-    """The string-valued tables of a TOML file, nested by their dotted names (Python 3.10 has no tomllib)."""
-    out: dict[str, Any] = {}
-    table: dict[str, Any] = out
-    for line in text.splitlines():
-        header = _TABLE.match(line)
-        if header:
-            table = out
-            for part in header.group(1).strip().split("."):
-                table = table.setdefault(part.strip().strip('"'), {})
-            continue
-        pair = _PAIR.match(line)
-        if pair:
-            table[pair.group(1)] = pair.group(2)
-    return out
 
 
 def _setup_cfg_entry_points(path: Path) -> list[str]:
