@@ -39,6 +39,8 @@ BLOCKER = textwrap.dedent(f"""
             return None
 
     sys.meta_path.insert(0, Block())
+    for module in BLOCKED:  # some builds import one at start-up (3.14t: fcntl); a cached module skips the finder
+        sys.modules.pop(module, None)
 """)
 
 
