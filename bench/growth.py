@@ -51,7 +51,7 @@ def child(corpus: str, workers: int) -> dict[str, Any]:
 
     settings = Settings.from_env(workers=workers)
     me = psutil.Process()
-    peak = [0]
+    peak = [0, 0]  # the run and its workers; the run's own process
     done = threading.Event()
 
     def sample() -> None:
@@ -64,6 +64,7 @@ def child(corpus: str, workers: int) -> dict[str, Any]:
                 except psutil.Error:
                     continue
             peak[0] = max(peak[0], total)
+            peak[1] = max(peak[1], me.memory_info().rss)
 
     with open_store(settings) as store:
         writes.delete_repository(store, "growth")
@@ -77,6 +78,7 @@ def child(corpus: str, workers: int) -> dict[str, Any]:
         writes.delete_repository(store, "growth")
     return {"wall": round(wall, 2), "files": summary.files_indexed, "nodes": sum(summary.nodes.values()),
             "relationships": sum(summary.relationships.values()), "peak_rss_mb": round(peak[0] / 2**20, 1),
+            "parent_peak_rss_mb": round(peak[1] / 2**20, 1),
             "phases": summary.phases, "executor": summary.executor, "workers": summary.workers}
 
 
@@ -89,13 +91,15 @@ def measure(corpus: Path, workers: int) -> dict[str, Any]:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = "| size | files | nodes | relationships | wall s | time x1 | peak RSS MB | RSS x1 |"
-    lines = [head, "|" + "---|" * 8]
+    head = ("| size | files | nodes | relationships | wall s | time x1 | peak RSS MB | RSS x1 | parent peak MB |"
+            " parent MB per 1,000 files |")
+    lines = [head, "|" + "---|" * 10]
     base = rows[0]
     for r in rows:
         lines.append(f"| {r['size']}x | {r['files']} | {r['nodes']} | {r['relationships']} | {r['wall']:.1f} | "
                      f"{r['wall'] / base['wall']:.2f}x | {r['peak_rss_mb']:.0f} | "
-                     f"{r['peak_rss_mb'] / base['peak_rss_mb']:.2f}x |")
+                     f"{r['peak_rss_mb'] / base['peak_rss_mb']:.2f}x | {r['parent_peak_rss_mb']:.0f} | "
+                f"{r['parent_peak_rss_mb'] * 1000 / r['files']:.0f} |")
     return "\n".join(lines)
 
 
