@@ -31,7 +31,7 @@ from indexer.pipeline.parse import stage
 from indexer.pipeline.run import run
 from indexer.settings import Settings
 from indexer.store import GraphStore
-from indexer.worker import BatchResult, ParseBatch, ParseTask, parse_batch, ship
+from indexer.worker import BatchResult, ParseBatch, ParseTask, parse_batch, parse_shipped, ship, unpack
 
 pytestmark = pytest.mark.dask
 REQUIRED = os.environ.get("GRAPHDEX_REQUIRE_DASK") == "1"
@@ -154,7 +154,7 @@ def test_shipped_bytes_parse_like_a_shared_path(sample: Path, cluster: Any) -> N
     moved = [ParseTask(t.path, "/nowhere/" + t.path, t.module, t.sha, t.data) for t in shipped.tasks]
     executor = executors.make_executor("dask", 1, scheduler=cluster.scheduler_address)
     try:
-        remote: BatchResult = executor.submit(stage.parse_shipped, ParseBatch("shipped", moved)).result(timeout=60)
+        remote = unpack(executor.submit(parse_shipped, ParseBatch("shipped", moved)).result(timeout=60))
     finally:
         executor.shutdown()
     assert remote.facts == parse_batch(batch).facts and not remote.failed

@@ -24,7 +24,17 @@ from ...errors import ClusterError, WorkerCrashedError
 from ...executors import DaskExecutor, bounded_map, make_executor, shutdown_now
 from ...models import FailedFile, FileFacts, Progress, SourceFile
 from ...settings import Settings
-from ...worker import BatchResult, ParseBatch, ParseTask, gc_paused, init_process, parse_batch, parse_shipped, ship
+from ...worker import (
+    BatchResult,
+    ParseBatch,
+    ParseTask,
+    gc_paused,
+    init_process,
+    parse_batch,
+    parse_shipped,
+    ship,
+    unpack,
+)
 from ..cache import extractor_version
 from . import module_names
 
@@ -114,7 +124,8 @@ def _run(kind: str, workers: int, batches: list[ParseBatch], out: ParseOutcome, 
     lost: list[ParseBatch] = []
     executor: Executor = cluster or make_executor(kind, workers, init_process, (os.getpid(),),
                                                   preload=("indexer.worker",))
-    work, items = (parse_shipped, map(ship, batches)) if cluster else (parse_batch, iter(batches))
+    work: Callable[[ParseBatch], BatchResult | bytes] = parse_shipped if cluster else parse_batch
+    items = map(ship, batches) if cluster else iter(batches)
     try:
         for batch, future in bounded_map(executor, work, items, max(2, workers * 2), cancel):
             result = _result(batch, future)
@@ -143,10 +154,10 @@ def _run(kind: str, workers: int, batches: list[ParseBatch], out: ParseOutcome, 
     return lost
 
 
-def _result(batch: ParseBatch, future: Future[BatchResult]) -> BatchResult | None:
+def _result(batch: ParseBatch, future: Future[BatchResult | bytes]) -> BatchResult | None:
     """The batch's result; None when its worker process died (the batch is lost, not failed)."""
     try:
-        return future.result()
+        return unpack(future.result())
     except (BrokenProcessPool, RuntimeError) as exc:
         if isinstance(exc, BrokenProcessPool) or "shutdown" in str(exc) or "broken" in str(exc).lower():
             return None
