@@ -73,7 +73,7 @@ def parse(
     kind, reason = runtime.choose_executor(settings.executor, len(tasks), settings.workers,
                                            settings.serial_threshold)
     started = time.perf_counter()
-    with _cluster(kind, settings) as cluster:
+    with _cluster(kind, settings, needed=bool(tasks)) as cluster:
         workers = cluster.workers if cluster else 1 if kind == "serial" else settings.workers
         out = ParseOutcome(executor=kind, reason=reason, workers=workers)
         report(Progress("parse", 0, len(tasks), f"parsing {len(tasks)} files ({kind}, {workers} workers)"))
@@ -85,10 +85,10 @@ def parse(
 
 
 @contextmanager
-def _cluster(kind: str, settings: Settings) -> Iterator[DaskExecutor | None]:
+def _cluster(kind: str, settings: Settings, needed: bool) -> Iterator[DaskExecutor | None]:
     """The Dask executor the whole phase shares (its client, and the local cluster it may start); None for the
-    local kinds, whose pools `_run` makes (and rebuilds)."""
-    if kind != "dask":
+    local kinds, whose pools `_run` makes (and rebuilds), and when there is nothing to parse."""
+    if kind != "dask" or not needed:
         yield None
         return
     executor = make_executor("dask", settings.workers, scheduler=settings.dask_scheduler)
