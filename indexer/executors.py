@@ -7,7 +7,6 @@ Knows nothing of what runs on it: the pipeline hands it a picklable function (in
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -24,8 +23,6 @@ KINDS = ("serial", "thread", "process", "dask")
 DASK_EXTRA = "pip install 'graphdex[dask]'"
 DASK_CONNECT_SECONDS = 10.0  # reaching the scheduler
 DASK_WORKERS_SECONDS = 30.0  # waiting for the cluster's first worker
-
-log = logging.getLogger(__name__)
 
 
 class SerialExecutor(Executor):

@@ -122,8 +122,8 @@ def _run(kind: str, workers: int, batches: list[ParseBatch], out: ParseOutcome, 
     """Parse `batches` on a fresh executor (or the phase's Dask cluster); the batches lost to a broken pool (or
     to workers that kept dying), to be tried again."""
     lost: list[ParseBatch] = []
-    executor: Executor = cluster or make_executor(kind, workers, init_process, (os.getpid(),),
-                                                  preload=("indexer.worker",))
+    executor: Executor = cluster if cluster is not None else make_executor(
+        kind, workers, init_process, (os.getpid(),), preload=("indexer.worker",))
     work: Callable[[ParseBatch], BatchResult | bytes] = parse_shipped if cluster else parse_batch
     items = map(ship, batches) if cluster else iter(batches)
     try:
