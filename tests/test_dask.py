@@ -213,3 +213,11 @@ def test_the_scheduler_comes_from_the_environment() -> None:
     assert settings.dask_scheduler == "tcp://10.0.0.5:8786"
     with pytest.raises(ConfigError, match="GRAPHDEX_DASK_SCHEDULER"):
         Settings.from_env({"GRAPHDEX_DASK_SCHEDULER": "10.0.0.5"})
+
+
+def test_nothing_to_parse_reaches_no_cluster(cluster: Any) -> None:
+    """A run whose files all come from the facts cache (or were only deleted) starts no cluster and connects to
+    none: the unreachable scheduler below is never asked."""
+    settings = Settings.from_env({}, executor="dask", dask_scheduler="tcp://127.0.0.1:9")
+    out = stage.parse([], "empty", settings, frozenset(), None, lambda p: None, threading.Event())
+    assert out.executor == "dask" and out.facts == [] and out.restarts == 0
