@@ -33,7 +33,11 @@ from indexer.settings import Settings
 from indexer.store import GraphStore
 from indexer.worker import BatchResult, ParseBatch, ParseTask, parse_batch, parse_shipped, ship, unpack
 
-pytestmark = pytest.mark.dask
+pytestmark = [
+    pytest.mark.dask,
+    # a scheduler's HTTP endpoint moves to a free port when 8787 is taken (another cluster on this machine)
+    pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning"),
+]
 REQUIRED = os.environ.get("GRAPHDEX_REQUIRE_DASK") == "1"
 HAVE_DISTRIBUTED = importlib.util.find_spec("distributed") is not None
 GENERATED_MODULES = 950  # + 38 package __init__ files + the root package: 989 files
