@@ -93,10 +93,18 @@ class WorkerCrashedError(GraphdexError):
         self.paths = list(paths)
 
 
+class ClusterError(GraphdexError):
+    """The Dask scheduler cannot be reached, has no worker, or runs another graphdex than this run."""
+
+    def __init__(self, message: str, address: str = "") -> None:
+        super().__init__(message)
+        self.address = address
+
+
 # For `graphdex --help`: the exit codes, from the hierarchy above.
 EXIT_CODES = {
     0: "success",
-    1: "the run failed (graph server, embeddings, worker processes)",
+    1: "the run failed (graph server, embeddings, worker processes, Dask cluster)",
     2: "invalid input: an option, setting, path or name",
     3: "`graphdex db status`: the managed server is not running",
     4: "the repository is being indexed by another run (see --if-busy)",

@@ -1,6 +1,8 @@
-"""The executor seam: serial, threads or processes behind `concurrent.futures.Executor`, and bounded submission.
+"""The executor seam: serial, threads, processes or a Dask cluster behind `concurrent.futures.Executor`, and
+bounded submission.
 
 Knows nothing of what runs on it: the pipeline hands it a picklable function (indexer/worker.py) and its items.
+`distributed` is an optional extra (`graphdex[dask]`), imported only when a Dask executor is made.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from threading import Event
+from types import ModuleType
 from typing import Any, TypeVar
+
+from .errors import ClusterError, ConfigError
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-KINDS = ("serial", "thread", "process")
+KINDS = ("serial", "thread", "process", "dask")
 GRACE_SECONDS = 10.0  # how long a stopping pool's workers may take to finish the batch in hand
 STUCK_SECONDS = 3.0  # a pool with a dead worker that is not broken after this long has its manager stuck
+DASK_EXTRA = "pip install 'graphdex[dask]'"
+DASK_CONNECT_SECONDS = 10.0  # reaching the scheduler
+DASK_WORKERS_SECONDS = 30.0  # waiting for the cluster's first worker
 
 
 class SerialExecutor(Executor):
@@ -40,9 +48,14 @@ def make_executor(
     initializer: Callable[..., None] | None = None,
     initargs: tuple[Any, ...] = (),
     preload: tuple[str, ...] = (),
+    scheduler: str | None = None,
 ) -> Executor:
     """An executor of `kind` with `workers` workers. `initializer(*initargs)` runs in each worker process;
-    `preload` names modules the fork server imports once, so each worker forks ready to run."""
+    `preload` names modules the fork server imports once, so each worker forks ready to run. `dask` connects to
+    `scheduler` (tcp://host:8786), or starts a local cluster of `workers` processes when it is None; neither
+    initializer nor preload applies there (a Dask worker outlives the run)."""
+    if kind == "dask":
+        return DaskExecutor(scheduler, workers)
     if kind == "serial":
         return SerialExecutor()
     if kind == "thread":
@@ -173,3 +186,87 @@ def _free_manager(inside: _PoolInside) -> None:
         proc.join(timeout=5.0)
     if inside.results is not None:
         inside.results._writer.close()  # noqa: SLF001
+
+
+# ---------------------------------------------------------------------------------------------- Dask
+
+
+def import_distributed() -> ModuleType:
+    """The `distributed` package, or one clear ConfigError naming the extra that installs it."""
+    try:
+        import distributed
+    except ImportError:
+        raise ConfigError(f"--executor dask needs the `distributed` package, which is not installed: {DASK_EXTRA}",
+                          setting="executor") from None
+    return distributed
+
+
+class DaskExecutor(Executor):
+    """Tasks on a Dask cluster through distributed's own concurrent.futures executor (`Client.get_executor`),
+    with its caveats handled here: `pure=False` (else identical calls are deduplicated into one task),
+    positional arguments only (its map() rejects other keywords), and a `shutdown` whose `cancel_futures` it
+    lacks (wait=False cancels what is pending there).
+
+    Owns its client, and the local cluster it started when no scheduler was given (single-threaded worker
+    processes on loopback); `shutdown` closes both. A worker lost mid-task is the scheduler's business: it
+    reschedules the task on another worker (up to `distributed.scheduler.allowed-failures` times, then the
+    task's future raises KilledWorker)."""
+
+    def __init__(self, scheduler: str | None, workers: int) -> None:
+        distributed = import_distributed()
+        self._closed = False
+        self._cluster: Any = None
+        if scheduler:
+            self._client = _connect(distributed, scheduler)
+        else:
+            self._cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1",
+                                                     dashboard_address=None, processes=True)
+            self._client = distributed.Client(self._cluster, set_as_default=False)
+        self.address: str = self._client.scheduler.address
+        try:
+            self._client.wait_for_workers(1, timeout=DASK_WORKERS_SECONDS)
+        except (TimeoutError, OSError) as exc:
+            self._close()
+            raise ClusterError(f"the Dask scheduler at {self.address} has no worker (waited "
+                               f"{DASK_WORKERS_SECONDS:.0f} s): start some with `dask worker {self.address}`",
+                               self.address) from exc
+        self._executor = self._client.get_executor(pure=False)
+
+    @property
+    def workers(self) -> int:
+        """Threads across the cluster's workers now (workers may come and go)."""
+        return max(1, sum(self._client.nthreads().values()))
+
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
+        if kwargs:  # the client would take some of them (key, workers, retries, ...) as its own
+            raise TypeError("the Dask executor passes positional arguments only")
+        return self._executor.submit(fn, *args)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Idempotent; closes the client (and the local cluster) whatever `wait` says."""
+        if self._closed:
+            return
+        try:
+            self._executor.shutdown(wait=wait and not cancel_futures)
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        self._closed = True
+        try:
+            self._client.close()
+        finally:
+            if self._cluster is not None:
+                self._cluster.close()
+
+
+def _connect(distributed: ModuleType, scheduler: str) -> Any:
+    try:
+        return distributed.Client(scheduler, timeout=DASK_CONNECT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {_first_line(exc)}", scheduler) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__

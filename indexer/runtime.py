@@ -150,10 +150,10 @@ def choose_executors(requested: str, python_files: int, other_files: int, worker
 
     Both follow `choose_executor` over all the files, except on a free-threaded build: there tree-sitter (which
     turns the GIL back on where it is imported) only ever runs in worker processes, while Python keeps its
-    threads (or serial run) in the parent with the GIL off."""
+    threads (or serial run) in the parent with the GIL off. Dask workers are processes of their own: both go there."""
     python = choose_executor(requested, python_files + other_files, workers, serial_threshold)
     other = python
-    if is_free_threading_available() and other_files and python[0] != "process":
+    if is_free_threading_available() and other_files and python[0] not in ("process", "dask"):
         other = ("process", TREE_SITTER_REASON)
     return python, other
 

@@ -7,6 +7,7 @@ environment list are all derived from (or tested against) the SETTINGS table bel
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -15,7 +16,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-EXECUTORS = ("auto", "thread", "process", "serial")
+EXECUTORS = ("auto", "thread", "process", "serial", "dask")
 IF_BUSY = ("wait", "fail")
 MAX_WORKERS = 256
 URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -109,8 +110,12 @@ SETTINGS: tuple[Setting, ...] = (
             secret=True),
     Setting("neo4j_database", "NEO4J_DATABASE", None, "the server's default", "database name on that server"),
     Setting("executor", "GRAPHDEX_EXECUTOR", "--executor", "auto",
-            "auto, thread, process or serial: auto picks threads on free-threaded Python with the GIL off, "
-            "else processes, and serial below the serial threshold"),
+            "auto, thread, process, serial or dask: auto picks threads on free-threaded Python with the GIL off, "
+            "else processes, and serial below the serial threshold; dask parses on the Dask cluster of "
+            "GRAPHDEX_DASK_SCHEDULER (needs `graphdex[dask]`)"),
+    Setting("dask_scheduler", "GRAPHDEX_DASK_SCHEDULER", None, "unset: a local cluster of --workers processes",
+            "with `--executor dask`: the Dask scheduler to parse on (tcp://host:8786); environment only, so an "
+            "MCP client cannot choose where the server sends work"),
     Setting("workers", "GRAPHDEX_WORKERS", "--workers", "min(cpu_count, 8)", "parallel parse workers",
             parse_int),
     Setting("pool_size", "NEO4J_MAX_CONNECTION_POOL_SIZE", "--pool-size", "workers + 2",
@@ -202,6 +207,7 @@ class Settings:
     neo4j_database: str | None = None
     # Parallelism.
     executor: str = "auto"
+    dask_scheduler: str | None = None  # with executor "dask"; None: a local cluster of `workers` processes
     workers: int = default_workers()
     pool_size: int | None = None  # connection pool size; None -> workers + 2
     serial_threshold: int = 50  # fewer files than this run serially ("auto" only)
@@ -262,6 +268,11 @@ def _validated(s: Settings) -> Settings:
 
     if s.executor not in EXECUTORS:
         raise bad("executor", f"must be one of {', '.join(EXECUTORS)}, not {s.executor!r}")
+    if s.executor == "dask" and importlib.util.find_spec("distributed") is None:
+        raise bad("executor", "dask needs the `distributed` package, which is not installed: "
+                              "pip install 'graphdex[dask]'")
+    if s.dask_scheduler and "://" not in s.dask_scheduler:
+        raise bad("dask_scheduler", f"must be a scheduler address such as tcp://host:8786, not {s.dask_scheduler!r}")
     if not isinstance(s.workers, int) or not 1 <= s.workers <= MAX_WORKERS:
         raise bad("workers", f"must be a whole number from 1 to {MAX_WORKERS}, not {s.workers!r}")
     if s.pool_size is not None and (not isinstance(s.pool_size, int) or s.pool_size < s.workers):

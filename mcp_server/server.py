@@ -177,7 +177,8 @@ async def index_repository(
     workers: Annotated[int | None, Field(ge=1, le=MAX_WORKERS, description="parallel parse workers")] = None,
     executor: Annotated[
         Literal[EXECUTORS] | None,  # type: ignore[valid-type]
-        Field(description="auto (default): threads on free-threaded Python with the GIL off, else processes"),
+        Field(description="auto (default): threads on free-threaded Python with the GIL off, else processes; "
+                          "dask: the Dask cluster the server's GRAPHDEX_DASK_SCHEDULER names (graphdex[dask])"),
     ] = None,
     pool_size: Annotated[int | None, Field(ge=1, description="Bolt connection pool size (>= workers)")] = None,
     name: Annotated[str | None, Field(min_length=1, description="repository id (default: the folder name)")] = None,

@@ -49,7 +49,7 @@ def test_index_text_summary_and_progress(tmp_path: Path, graph_home: Path, graph
 @pytest.mark.parametrize(("args", "env", "message"), [
     (["--workers", "0"], {}, "GRAPHDEX_WORKERS / --workers: must be a whole number from 1 to 256"),
     (["--workers", "4", "--pool-size", "2"], {}, "must be at least the number of workers (4)"),
-    ([], {"GRAPHDEX_EXECUTOR": "gpu"}, "must be one of auto, thread, process, serial, not 'gpu'"),
+    ([], {"GRAPHDEX_EXECUTOR": "gpu"}, "must be one of auto, thread, process, serial, dask, not 'gpu'"),
     ([], {"GRAPHDEX_WORKERS": "many"}, "GRAPHDEX_WORKERS must be a whole number, not 'many'"),
     (["--max-file-size", "huge"], {}, "--max-file-size must be a size such as 1048576, 512K or 1M"),
     ([], {"NEO4J_URI": "http://x"}, "NEO4J_URI: must start with one of bolt://"),

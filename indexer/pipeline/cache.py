@@ -14,14 +14,14 @@ import hashlib
 import logging
 import pickle
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..models import Edge, FileFacts, RawBase, RawCall, RawImport, Symbol
-from ..sqlite_file import SqliteFile
+from ..sqlite_file import IN_SLICE, SqliteFile
 
 log = logging.getLogger(__name__)
 
@@ -49,31 +49,39 @@ class FactsCache(SqliteFile):
     # -- facts -------------------------------------------------------------------------------------------
 
     def facts(self, repo: str, wanted: Sequence[tuple[str, str, str]]) -> dict[str, FileFacts]:
-        """Cached facts for (path, module, sha) triples that still match, by path."""
-        found = self._matching(repo, wanted, "facts")
-        loaded = {path: _loads(blob) for path, blob in found.items()}
-        return {path: facts for path, facts in loaded.items() if isinstance(facts, FileFacts)}
+        """Cached facts for (path, module, sha) triples that still match, by path. Unpickled a slice at a time,
+        so no more than one slice of pickles is held beside the facts."""
+        loaded: dict[str, FileFacts] = {}
+        for found in self._matching(repo, wanted, "facts"):
+            for path, blob in found.items():
+                facts = _loads(blob)
+                if isinstance(facts, FileFacts):
+                    loaded[path] = facts
+        return loaded
 
     def holds(self, repo: str, wanted: Sequence[tuple[str, str, str]]) -> set[str]:
         """The paths of these (path, module, sha) triples the cache holds facts for (without loading them)."""
-        return set(self._matching(repo, wanted, "NULL"))
+        return {path for found in self._matching(repo, wanted, "NULL") for path in found}
 
-    def _matching(self, repo: str, wanted: Sequence[tuple[str, str, str]], column: str) -> dict[str, Any]:
+    def _matching(self, repo: str, wanted: Sequence[tuple[str, str, str]], column: str) -> Iterator[dict[str, Any]]:
+        """The matching entries' `column`, by path, one slice of paths at a time."""
         want = {path: (module, sha) for path, module, sha in wanted}
-        found: dict[str, Any] = {}
+        paths = list(want)
         query = f"SELECT path, version, module, sha, {column} FROM facts WHERE repo = ? AND path IN ({{marks}})"
-        with self._lock:
-            for path, version, module, sha, value in self.select_in(query, (repo,), list(want)):
-                if version == self.version and want[path] == (module, sha):
-                    found[path] = value
-        return found
+        for start in range(0, len(paths), IN_SLICE):
+            with self._lock:
+                rows = list(self.select_in(query, (repo,), paths[start : start + IN_SLICE]))
+            yield {path: value for path, version, module, sha, value in rows
+                   if version == self.version and want[path] == (module, sha)}
 
     def store(self, repo: str, facts: Iterable[FileFacts]) -> None:
-        """Keep these facts, replacing what was kept for their paths."""
-        rows = [(repo, f.path, self.version, f.module, f.sha, pickle.dumps(f, protocol=pickle.HIGHEST_PROTOCOL))
-                for f in facts]
+        """Keep these facts, replacing what was kept for their paths; pickled and written a slice at a time (one
+        transaction), so no more than one slice of pickles is held at once."""
         with self._lock, self._conn:
-            self._conn.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?, ?)", rows)
+            for part in _slices(facts, IN_SLICE):
+                rows = [(repo, f.path, self.version, f.module, f.sha,
+                         pickle.dumps(f, protocol=pickle.HIGHEST_PROTOCOL)) for f in part]
+                self._conn.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def forget(self, repo: str, keep: Iterable[str] | None = None) -> None:
         """Drop a repository's entries (all of them, or those whose path is not in `keep`)."""
@@ -113,6 +121,17 @@ def _loads(blob: bytes) -> object:
     except Exception as exc:  # noqa: BLE001 - a damaged entry is a cache miss
         log.debug("unreadable cache entry: %s", exc)
         return None
+
+
+def _slices(items: Iterable[FileFacts], size: int) -> Iterator[list[FileFacts]]:
+    part: list[FileFacts] = []
+    for item in items:
+        part.append(item)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
 
 
 def cache_path(home: Path) -> Path:

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import StoreError
 
 CHUNK_LABEL = "Chunk"  # embedding chunks: their own label only (ArcadeDB's vector index is per vertex type)
+FULLTEXT_INDEX = "graphdex_code_text"  # Neo4j only
 NEO4J_VECTOR_INDEX = "graphdex_chunk_embedding"
 ARCADEDB_VECTOR_INDEX = "Chunk[embedding]"
 
@@ -70,10 +71,18 @@ class Dialect:
         ]
         if self.supports_fulltext_index:
             statements.append(
-                "CREATE FULLTEXT INDEX graphdex_code_text IF NOT EXISTS FOR (n:Code) "
+                f"CREATE FULLTEXT INDEX {FULLTEXT_INDEX} IF NOT EXISTS FOR (n:Code) "
                 "ON EACH [n.name, n.qualified_name, n.docstring]"
             )
         return statements
+
+    def fulltext_query(self, filters: str, projection: str) -> str | None:
+        """Cypher for code nodes matching $q in the full-text index, best first ($limit rows, `filters` on `n`
+        appended with AND), or None where there is no such index (ArcadeDB: callers match substrings)."""
+        if not self.supports_fulltext_index:
+            return None
+        return (f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $q) YIELD node AS n, score "
+                f"WHERE true{filters} RETURN {projection}, score ORDER BY score DESC LIMIT $limit")
 
     # -- vectors ----------------------------------------------------------------------------------------
 

@@ -25,7 +25,6 @@ FIND_MODES = ("exact", "prefix", "fulltext")
 MAX_DEPTH = 5
 DEFAULT_ROWS, MAX_ROWS = 100, 1000
 MAX_SOURCE_LINES = 400
-FULLTEXT_INDEX = "graphdex_code_text"
 
 # Symbol fields every answer carries (docstrings are the first paragraph only, so short).
 _FIELDS = ("id", "repo", "kind", "name", "qualified_name", "path", "start_line", "end_line", "signature", "docstring")
@@ -163,11 +162,9 @@ def find_symbols(
         raise ConfigError("query must not be empty")
     params = {"q": query, "kind": kind, "repo": repo, "limit": _limit(limit)}
     filters = (" AND n.kind = $kind" if kind else "") + _repo_filter(repo)
-    if mode == "fulltext" and store.dialect.supports_fulltext_index:
-        cypher = (
-            f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $q) YIELD node AS n, score "
-            f"WHERE true{filters} RETURN {_PROJECTION}, score ORDER BY score DESC LIMIT $limit"
-        )
+    fulltext = store.dialect.fulltext_query(filters, _PROJECTION) if mode == "fulltext" else None
+    if fulltext is not None:
+        cypher = fulltext
         mode_used = "fulltext index"
     else:
         match = {

@@ -7,6 +7,8 @@ turns the GIL back on (runtime.choose_executors). The routes run one after the o
 
 A worker process that dies (killed, out of memory) breaks its pool: the pool is rebuilt and the lost batches are
 parsed once more (parsing is pure, so nothing is doubled); a second death ends the run with the files named.
+On Dask one client serves the whole phase: the scheduler itself reruns the tasks of a lost worker, and a task
+that killed its workers too often (KilledWorker) is a lost batch, parsed once more here like the others.
 """
 
 from __future__ import annotations
@@ -14,18 +16,30 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError, Executor, Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from threading import Event
 
 from ... import runtime
-from ...errors import WorkerCrashedError
-from ...executors import bounded_map, make_executor, shutdown_now
+from ...errors import ClusterError, WorkerCrashedError
+from ...executors import DaskExecutor, bounded_map, make_executor, shutdown_now
 from ...models import FailedFile, FileFacts, Progress, SourceFile
 from ...settings import Settings
-from ...worker import BatchResult, ParseBatch, ParseTask, gc_paused, init_process, parse_batch
+from ...worker import (
+    BatchResult,
+    ParseBatch,
+    ParseTask,
+    gc_paused,
+    init_process,
+    parse_batch,
+    parse_shipped,
+    ship,
+    unpack,
+)
+from ..cache import extractor_version
 from . import module_names
 from .languages import PYTHON, assign
 
@@ -75,20 +89,24 @@ def parse(
     """Parse `files`; `modules` names every file's module (from the whole tree's layout, when `files` is part of
     it: see `module_names_for`)."""
     routes = plan_routes(files, settings, modules)
-    first = routes[0] if routes else Route("serial", "no files", 1, [])
-    out = ParseOutcome(executor=first.kind, reason=first.reason, workers=first.workers)
-    for route in routes:
-        for language in route.languages:
-            out.executors[language] = (route.kind, route.reason, route.workers)
     started = time.perf_counter()
-    total = sum(len(r.tasks) for r in routes)
-    progress = _Counter(total, report, started)
-    shown = "; ".join(f"{', '.join(r.languages)}: {r.kind}, {r.workers} workers" for r in routes)
-    report(Progress("parse", 0, total, f"parsing {total} files ({shown})"))
-    with gc_paused():
+    with _cluster(routes, settings) as cluster:
+        if cluster is not None:  # a Dask route has as many workers as the cluster has threads
+            routes = [replace(r, workers=cluster.workers) if r.kind == "dask" else r for r in routes]
+        first = routes[0] if routes else Route("serial", "no files", 1, [])
+        out = ParseOutcome(executor=first.kind, reason=first.reason, workers=first.workers)
         for route in routes:
-            if not cancel.is_set():
-                _run_route(route, repo, str(settings.grammars), out, to_write, sink, progress, cancel)
+            for language in route.languages:
+                out.executors[language] = (route.kind, route.reason, route.workers)
+        total = sum(len(r.tasks) for r in routes)
+        progress = _Counter(total, report, started)
+        shown = "; ".join(f"{', '.join(r.languages)}: {r.kind}, {r.workers} workers" for r in routes)
+        report(Progress("parse", 0, total, f"parsing {total} files ({shown})"))
+        with gc_paused():
+            for route in routes:
+                if not cancel.is_set():
+                    _run_route(route, repo, str(settings.grammars), out, to_write, sink, progress, cancel,
+                               cluster if route.kind == "dask" else None)
     out.facts.sort(key=lambda f: f.path)
     out.seconds = time.perf_counter() - started
     return out
@@ -124,32 +142,55 @@ def _workers(kind: str, workers: int) -> int:
     return 1 if kind == "serial" else workers
 
 
+@contextmanager
+def _cluster(routes: list[Route], settings: Settings) -> Iterator[DaskExecutor | None]:
+    """The Dask executor the whole phase shares (its client, and the local cluster it may start); None when no
+    route with files runs on Dask (the local kinds' pools are made, and rebuilt, by `_run`)."""
+    if not any(r.kind == "dask" and r.tasks for r in routes):
+        yield None
+        return
+    executor = make_executor("dask", settings.workers, scheduler=settings.dask_scheduler)
+    assert isinstance(executor, DaskExecutor)
+    try:
+        yield executor
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
 def _run_route(route: Route, repo: str, home: str, out: ParseOutcome, to_write: frozenset[str],
-               sink: FactsSink | None, progress: _Counter, cancel: Event) -> None:
+               sink: FactsSink | None, progress: _Counter, cancel: Event, cluster: DaskExecutor | None) -> None:
     pending = _batches(route.tasks, route.workers, repo, home)
     while pending and not cancel.is_set():
-        lost = _run(route.kind, route.workers, pending, out, to_write, sink, progress, cancel)
+        lost = _run(route.kind, route.workers, pending, out, to_write, sink, progress, cancel, cluster)
         if lost and out.restarts >= 1:
             paths = [t.path for b in lost for t in b.tasks]
             raise WorkerCrashedError(_crash_message(paths, len(out.facts)), paths)
         if lost:
             out.restarts += 1
-            log.warning("a worker process died; rebuilding the pool and parsing its %d files again",
+            log.warning("%s; parsing its %d files again", "Dask gave up on a task whose workers kept dying"
+                        if cluster else "a worker process died; rebuilding the pool",
                         sum(len(b.tasks) for b in lost))
         pending = lost
 
 
 def _run(kind: str, workers: int, batches: list[ParseBatch], out: ParseOutcome, to_write: frozenset[str],
-         sink: FactsSink | None, progress: _Counter, cancel: Event) -> list[ParseBatch]:
-    """Parse `batches` on a fresh executor; the batches lost to a broken pool, to be tried again."""
+         sink: FactsSink | None, progress: _Counter, cancel: Event,
+         cluster: DaskExecutor | None = None) -> list[ParseBatch]:
+    """Parse `batches` on a fresh executor (or the phase's Dask cluster); the batches lost to a broken pool (or
+    to workers that kept dying), to be tried again."""
     lost: list[ParseBatch] = []
-    executor = make_executor(kind, workers, init_process, (os.getpid(),), preload=("indexer.worker",))
+    executor: Executor = cluster if cluster is not None else make_executor(
+        kind, workers, init_process, (os.getpid(),), preload=("indexer.worker",))
+    work: Callable[[ParseBatch], BatchResult | bytes] = parse_shipped if cluster else parse_batch
+    items = map(ship, batches) if cluster else iter(batches)
     try:
-        for batch, future in bounded_map(executor, parse_batch, batches, max(2, workers * 2), cancel):
+        for batch, future in bounded_map(executor, work, items, max(2, workers * 2), cancel):
             result = _result(batch, future)
             if result is None:
-                lost.append(batch)
+                lost.append(_unshipped(batch))
                 continue
+            if cluster is not None:
+                _check_version(result, cluster)
             out.facts.extend(result.facts)
             out.failed.extend(result.failed)
             out.worker_seconds += result.seconds
@@ -161,6 +202,8 @@ def _run(kind: str, workers: int, batches: list[ParseBatch], out: ParseOutcome, 
     except BaseException:  # the writer failed, Ctrl-C, SIGTERM: end the workers now, not after their batches
         shutdown_now(executor)
         raise
+    if cluster is not None:
+        return lost  # the phase's cluster: closed when the phase ends
     if lost or cancel.is_set():
         shutdown_now(executor)
     else:
@@ -168,17 +211,35 @@ def _run(kind: str, workers: int, batches: list[ParseBatch], out: ParseOutcome, 
     return lost
 
 
-def _result(batch: ParseBatch, future: Future[BatchResult]) -> BatchResult | None:
+def _result(batch: ParseBatch, future: Future[BatchResult | bytes]) -> BatchResult | None:
     """The batch's result; None when its worker process died (the batch is lost, not failed)."""
     try:
-        return future.result()
+        return unpack(future.result())
     except (BrokenProcessPool, RuntimeError) as exc:
         if isinstance(exc, BrokenProcessPool) or "shutdown" in str(exc) or "broken" in str(exc).lower():
             return None
         raise
+    except CancelledError:  # not by this run (it stops waiting before it cancels): the cluster went away
+        raise ClusterError("the Dask cluster dropped a batch (the scheduler stopped answering?); nothing was "
+                           "written for its files: run again") from None
     except Exception as exc:  # noqa: BLE001 - a batch that failed as a whole: each of its files failed
+        if type(exc).__name__ == "KilledWorker":  # Dask gave up on it after it killed its workers several times
+            return None
         log.warning("a batch of %d files failed: %s", len(batch.tasks), exc)
         return BatchResult(failed=[FailedFile(t.path, f"{type(exc).__name__}: {exc}") for t in batch.tasks])
+
+
+def _check_version(result: BatchResult, cluster: DaskExecutor) -> None:
+    """Facts from a worker running another graphdex or Python minor version would be cached under this one's."""
+    if result.version != extractor_version():
+        raise ClusterError(f"a worker of the Dask cluster at {cluster.address} extracts with {result.version}, this "
+                           f"run with {extractor_version()}: install the same graphdex and Python minor version on "
+                           "the workers", cluster.address)
+
+
+def _unshipped(batch: ParseBatch) -> ParseBatch:
+    """A lost batch without the bytes it carried (they are read again if it is sent again)."""
+    return ParseBatch(batch.repo, [replace(t, data=None, unreadable="") for t in batch.tasks], batch.grammar_home)
 
 
 def _batches(tasks: list[ParseTask], workers: int, repo: str, home: str) -> list[ParseBatch]:
