@@ -221,3 +221,45 @@ def boxed():
     }
     # link's, rebuild's and boxed's append() are list.append: builtin, not Element.append
     assert result.call_sites["builtin"] >= 3
+
+
+DISPATCH = '''
+class Shape:
+    def __init__(self, side):
+        self.side = side
+
+def square(shape):
+    return Shape(shape.side * 2)
+
+def halve(shape):
+    return Shape(shape.side / 2)
+
+TABLE = {"square": square, "halve": halve}
+
+def apply(tag, shape):
+    out = TABLE[tag](shape)
+    return Shape(out.side)
+
+def direct():
+    return square(Shape(1))
+
+class Runner:
+    def __call__(self):
+        pass
+
+RUNNER = Runner()
+
+def call_runner():
+    RUNNER()
+'''
+
+
+def test_an_evaluation_over_its_budget_gives_up_alone(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A tiny look budget cuts evaluations short (their sites count as unresolved), never the run: the lookups
+    made after an evaluation (a constructor, an instance's __call__) are outside any budget."""
+    _, full = resolved({"m.py": DISPATCH})
+    monkeypatch.setattr("indexer.pipeline.resolve_values._VISITS", 1)
+    result, cut = resolved({"m.py": DISPATCH})
+    assert set(cut) < set(full)
+    assert ("m.direct", "m.square") in cut and ("m.direct", "m.Shape.__init__") in cut
+    assert result.call_sites["dynamic"] > 0
