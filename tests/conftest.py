@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,12 @@ from indexer import localdb
 from indexer.errors import LocalServerError
 from indexer.settings import Settings
 from indexer.store import GraphStore, open_store
+
+# A shell that starts a command in the background without job control (`bash .ci/run &`, some CI runners) starts
+# it with SIGINT ignored, and every process it spawns inherits that: the tests that press Ctrl-C on a graphdex
+# process would then test nothing. Ctrl-C is handled again here, so children start with its default action.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # ============================================================================================================
 # Managed local graph server (indexer/localdb.py): one ArcadeDB server for the whole test session.
