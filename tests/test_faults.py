@@ -142,6 +142,7 @@ def test_server_killed_mid_run_ends_in_one_line_then_the_next_run_converges(
     assert code == 1, stderr
     assert "stopped answering" in one_clear_error_line(stderr)
     assert ended < SERVER_DEATH_BOUND, f"{ended:.1f} s from the server's death to the run's end"
+    print(f"server killed {phase[:-1]}: the run ended {ended:.1f} s later")  # the figure, shown with -rP
 
     again = Cli(root, own, "--name", "victim")
     code, _, stderr = again.finish()
