@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         if {"index", "small"} & set(modes):
             settings = Settings.from_env(home=Path(home))
-            if localdb.status(settings) is None:
+            if not localdb.status(settings).running:
                 started_server = True
             localdb.ensure_running(settings)
         capacity = machine_capacity(corpus, home)
