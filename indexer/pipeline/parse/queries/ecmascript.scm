@@ -54,3 +54,16 @@
   @import (#eq? @_require "require"))
 ((call_expression function: (identifier) @_require arguments: (arguments . (string (string_fragment) @import.source)))
   @import (#eq? @_require "require"))
+
+; -- variables of known type: `x = new Foo()`, `this.x = new Foo()`
+(variable_declarator
+  name: (identifier) @var.name
+  value: (new_expression constructor: [(identifier) (member_expression)] @var.type)) @var
+(assignment_expression
+  left: (member_expression object: (this) property: (property_identifier) @var.name)
+  right: (new_expression constructor: [(identifier) (member_expression)] @var.type)) @var.field
+
+; -- the default export: what `import x from "./this"` binds
+(export_statement "default" declaration: [(class_declaration name: (_) @export.default)
+                                          (function_declaration name: (_) @export.default)])
+(export_statement "default" value: (identifier) @export.default)

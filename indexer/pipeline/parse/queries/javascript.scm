@@ -9,16 +9,3 @@
 
 ; -- bases
 (class_heritage [(identifier) (member_expression)] @base.extends)
-
-; -- variables of known type
-(variable_declarator
-  name: (identifier) @var.name
-  value: (new_expression constructor: [(identifier) (member_expression)] @var.type)) @var
-(assignment_expression
-  left: (member_expression object: (this) property: (property_identifier) @var.name)
-  right: (new_expression constructor: [(identifier) (member_expression)] @var.type)) @var.field
-
-; -- the default export: what `import x from "./this"` binds
-(export_statement "default" declaration: [(class_declaration name: (_) @export.default)
-                                          (function_declaration name: (_) @export.default)])
-(export_statement "default" value: (identifier) @export.default)

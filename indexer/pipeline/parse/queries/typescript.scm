@@ -17,10 +17,7 @@
 (class_heritage (implements_clause [(type_identifier) (nested_type_identifier) (generic_type)] @base.implements))
 (extends_type_clause type: (_) @base.extends)
 
-; -- variables of known type
-(variable_declarator
-  name: (identifier) @var.name
-  value: (new_expression constructor: [(identifier) (member_expression)] @var.type)) @var
+; -- variables of known type (besides ecmascript.scm's `new` ones): annotated ones
 (variable_declarator
   name: (identifier) @var.name
   type: (type_annotation [(type_identifier) (nested_type_identifier) (generic_type)] @var.type)) @var
@@ -40,11 +37,3 @@
 (public_field_definition
   name: (property_identifier) @var.name
   value: (new_expression constructor: [(identifier) (member_expression)] @var.type)) @var.field
-(assignment_expression
-  left: (member_expression object: (this) property: (property_identifier) @var.name)
-  right: (new_expression constructor: [(identifier) (member_expression)] @var.type)) @var.field
-
-; -- the default export: what `import x from "./this"` binds
-(export_statement "default" declaration: [(class_declaration name: (_) @export.default)
-                                          (function_declaration name: (_) @export.default)])
-(export_statement "default" value: (identifier) @export.default)
