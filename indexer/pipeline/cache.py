@@ -16,6 +16,8 @@ import pickle
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,16 @@ from ..sqlite_file import IN_SLICE, SqliteFile
 
 log = logging.getLogger(__name__)
 
+@lru_cache(maxsize=1)
 def extractor_version() -> str:
-    """What cached facts depend on besides the file: graphdex, the Python minor version (ast), the data model."""
+    """What cached facts depend on besides the file: graphdex, the Python minor version (ast), the data model and
+    the tree-sitter query files (edited in a checkout without a new version, they would leave stale facts)."""
     shape = ";".join(f"{cls.__name__}({','.join(f.name for f in fields(cls))})"
                      for cls in (FileFacts, Symbol, RawImport, RawCall, RawBase))
-    digest = hashlib.sha256(shape.encode()).hexdigest()[:12]
-    return f"{__version__}/py{sys.version_info[0]}.{sys.version_info[1]}/{digest}"
+    digest = hashlib.sha256(shape.encode())
+    for query in sorted(resources.files("indexer.pipeline.parse").joinpath("queries").iterdir(), key=str):
+        digest.update(query.read_bytes())
+    return f"{__version__}/py{sys.version_info[0]}.{sys.version_info[1]}/{digest.hexdigest()[:12]}"
 
 
 class FactsCache(SqliteFile):
